@@ -1,0 +1,676 @@
+"""The appeal lifecycle: the only code that changes an appeal's status.
+
+`ALLOWED` is the single source of truth for transitions. Each action locks the appeal
+row, checks the transition and the actor, and writes the change, its status-change row,
+the audit entry and the outbox event in one transaction. A refused action raises a
+DomainError and writes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from arbitration.exceptions import Conflict, InvalidInput, InvalidTransition, NotAllowed
+
+from . import roles
+from .audit import audit_record
+from .models import (
+    AccountAction,
+    Appeal,
+    AppealStatusChange,
+    Note,
+    Order,
+    Party,
+    Rule,
+    Trader,
+    Verdict,
+)
+from .outbox import event_emit
+
+S = Appeal.Status
+Actor = AbstractBaseUser | None
+
+ALLOWED: dict[str, frozenset[str]] = {
+    S.OPEN: frozenset({S.IN_REVIEW, S.ESCALATED, S.CANCELLED}),
+    S.IN_REVIEW: frozenset(
+        {S.OPEN, S.AWAITING_EVIDENCE, S.ESCALATED, S.PENDING_APPROVAL, S.RESOLVED, S.CANCELLED}
+    ),
+    S.AWAITING_EVIDENCE: frozenset(
+        {S.IN_REVIEW, S.ESCALATED, S.PENDING_APPROVAL, S.RESOLVED, S.CANCELLED}
+    ),
+    S.ESCALATED: frozenset(
+        {S.IN_REVIEW, S.AWAITING_EVIDENCE, S.PENDING_APPROVAL, S.RESOLVED, S.CANCELLED}
+    ),
+    # Approval resolves; a send-back returns the case to its arbitrator.
+    S.PENDING_APPROVAL: frozenset({S.RESOLVED, S.IN_REVIEW, S.CANCELLED}),
+    S.RESOLVED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+
+# Statuses in which someone is working the case and may decide it.
+WORKING = frozenset({S.IN_REVIEW, S.AWAITING_EVIDENCE, S.ESCALATED})
+URGENT_REASONS = frozenset({Appeal.Reason.ACCOUNT_COMPROMISED, Appeal.Reason.FRAUD_SCAM})
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _require(actor: Actor, perm: str, what: str) -> AbstractBaseUser:
+    if actor is None or not actor.is_authenticated or not actor.has_perm(perm):
+        raise NotAllowed(f"You are not allowed to {what}.")
+    return actor
+
+
+def _lock(appeal_id: int) -> Appeal:
+    # of=("self",) locks only the appeal row, not the joined order.
+    try:
+        return (
+            Appeal.objects.select_for_update(of=("self",))
+            .select_related("order", "order__buyer", "order__seller", "assignee")
+            .get(pk=appeal_id)
+        )
+    except Appeal.DoesNotExist:
+        raise InvalidInput(f"Appeal {appeal_id} does not exist.", field="appeal") from None
+
+
+def _require_handler(appeal: Appeal, actor: AbstractBaseUser, what: str) -> None:
+    """The assignee works the case; seniors and leads may step in on anyone's."""
+    if appeal.assignee_id != actor.pk and not actor.has_perm(roles.ASSIGN):
+        raise NotAllowed(f"Only the assigned arbitrator may {what}.")
+
+
+def _snapshot(appeal: Appeal) -> dict[str, Any]:
+    return {"status": appeal.status, "assignee": appeal.assignee_id}
+
+
+def _transition(
+    appeal: Appeal,
+    to: str,
+    *,
+    actor: Actor,
+    action: str,
+    comment: str = "",
+    fields: dict[str, Any] | None = None,
+    audit_extra: dict[str, Any] | None = None,
+) -> None:
+    """Move the (locked) appeal to `to`, with its status row, audit entry and event."""
+    if to != appeal.status and to not in ALLOWED[appeal.status]:
+        raise InvalidTransition(
+            f"An appeal that is {appeal.get_status_display().lower()} cannot be "
+            f"moved to {S(to).label.lower()}.",
+            field="status",
+        )
+    now = timezone.now()
+    before = _snapshot(appeal)
+    changes = dict(fields or {})
+    if to != appeal.status:
+        changes["status"] = to
+    if actor is not None and roles.is_staff_member(actor) and appeal.first_response_at is None:
+        changes["first_response_at"] = now
+    for name, value in changes.items():
+        setattr(appeal, name, value)
+    appeal.save(update_fields=[*changes, "updated_at"])
+    after = _snapshot(appeal)
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=appeal,
+        appeal=appeal,
+        before=before,
+        after={**after, **(audit_extra or {}), **({"comment": comment} if comment else {})},
+    )
+    if before["status"] != appeal.status:
+        AppealStatusChange.objects.create(
+            appeal=appeal,
+            from_status=before["status"],
+            to_status=appeal.status,
+            actor=actor,
+            comment=comment,
+            created_at=now,
+        )
+        event_emit(
+            type="appeal.status_changed",
+            appeal=appeal,
+            data={
+                "appeal": appeal.pk,
+                "order": appeal.order.external_id,
+                "from_status": before["status"],
+                "status": appeal.status,
+            },
+        )
+
+
+# --- opening and cancelling ---------------------------------------------------------------
+
+
+def threshold_for(asset: str) -> Decimal | None:
+    thresholds = settings.FOUR_EYES_THRESHOLDS
+    return thresholds.get(asset.upper(), thresholds.get("*"))
+
+
+def four_eyes_required(order: Order) -> bool:
+    threshold = threshold_for(order.asset)
+    # An asset with no threshold configured always needs a second reviewer.
+    return threshold is None or order.crypto_amount > threshold
+
+
+def appeal_open(
+    *,
+    order: Order,
+    opened_by: str,
+    reason: str,
+    description: str = "",
+    channel: str = Appeal.Channel.IN_APP,
+    actor: Actor = None,
+    at: datetime | None = None,
+) -> Appeal:
+    if opened_by not in Party.values:
+        raise InvalidInput("opened_by must be 'buyer' or 'seller'.", field="opened_by")
+    if reason not in Appeal.Reason.values:
+        raise InvalidInput(f"Unknown reason {reason!r}.", field="reason")
+    if channel not in Appeal.Channel.values:
+        raise InvalidInput(f"Unknown channel {channel!r}.", field="channel")
+    at = at or timezone.now()
+    if reason in URGENT_REASONS:
+        priority = Appeal.Priority.URGENT
+    elif four_eyes_required(order):
+        priority = Appeal.Priority.HIGH
+    else:
+        priority = Appeal.Priority.NORMAL
+    with transaction.atomic():
+        # Lock the order so two appeals on it queue up; the partial unique index is the
+        # last word if anything gets past this check.
+        Order.objects.select_for_update().filter(pk=order.pk).first()
+        if order.appeals.exclude(status__in=Appeal.CLOSED_STATUSES).exists():
+            raise Conflict("This order already has an unresolved appeal.", field="order")
+        try:
+            with transaction.atomic():
+                appeal = Appeal.objects.create(
+                    order=order,
+                    opened_by=opened_by,
+                    reason=reason,
+                    description=description,
+                    channel=channel,
+                    priority=priority,
+                    created_at=at,
+                    first_response_due_at=at
+                    + timedelta(minutes=settings.SLA_FIRST_RESPONSE_MINUTES),
+                    resolution_due_at=at + timedelta(hours=settings.SLA_RESOLUTION_HOURS),
+                )
+        except IntegrityError:
+            raise Conflict("This order already has an unresolved appeal.", field="order") from None
+        AppealStatusChange.objects.create(
+            appeal=appeal, from_status="", to_status=S.OPEN, actor=actor, created_at=at
+        )
+        audit_record(
+            actor=actor,
+            action="appeal.opened",
+            obj=appeal,
+            appeal=appeal,
+            after={"status": S.OPEN, "order": order.external_id, "reason": reason,
+                   "opened_by": opened_by},
+        )
+        event_emit(
+            type="appeal.status_changed",
+            appeal=appeal,
+            data={"appeal": appeal.pk, "order": order.external_id, "from_status": None,
+                  "status": S.OPEN},
+        )
+    return appeal
+
+
+def appeal_cancel(*, appeal_id: int, actor: Actor, reason: str = "") -> Appeal:
+    """The appellant withdraws (or staff close a duplicate). Refused once a verdict took
+    effect; a verdict still waiting for approval is withdrawn with the appeal."""
+    with transaction.atomic():
+        appeal = _lock(appeal_id)
+        if appeal.status == S.RESOLVED:
+            raise InvalidTransition("A verdict has been issued; the appeal can no longer be cancelled.")
+        if appeal.status == S.CANCELLED:
+            raise InvalidTransition("The appeal is already cancelled.")
+        withdrawn = appeal.verdicts.filter(state=Verdict.State.PENDING).update(
+            state=Verdict.State.WITHDRAWN, reviewed_at=timezone.now()
+        )
+        _transition(
+            appeal,
+            S.CANCELLED,
+            actor=actor,
+            action="appeal.cancelled",
+            comment=reason,
+            fields={"resolved_at": timezone.now()},
+            audit_extra={"pending_verdict_withdrawn": bool(withdrawn)},
+        )
+    return appeal
+
+
+# --- working the case ---------------------------------------------------------------------
+
+
+def appeal_claim(*, appeal_id: int, actor: Actor) -> Appeal:
+    """Take an open (or, for seniors, an escalated) appeal for yourself."""
+    actor = _require(actor, roles.WORK, "work appeals")
+    with transaction.atomic():
+        appeal = _lock(appeal_id)
+        if appeal.status == S.ESCALATED:
+            _require(actor, roles.HANDLE_ESCALATION, "take escalated appeals")
+        elif appeal.status != S.OPEN:
+            raise InvalidTransition(
+                f"Only open appeals can be claimed; this one is {appeal.get_status_display().lower()}."
+            )
+        if appeal.assignee_id not in (None, actor.pk):
+            raise Conflict(f"{appeal.assignee.get_username()} has already claimed this appeal.")
+        _transition(appeal, S.IN_REVIEW, actor=actor, action="appeal.claimed",
+                    fields={"assignee": actor})
+    return appeal
+
+
+def appeal_claim_next(*, actor: Actor) -> Appeal | None:
+    """Claim the most urgent unassigned open appeal; None when the queue is empty."""
+    actor = _require(actor, roles.WORK, "work appeals")
+    candidates = (
+        Appeal.objects.filter(status=S.OPEN, assignee__isnull=True)
+        .order_by("-priority", "resolution_due_at", "id")
+        .values_list("id", flat=True)
+    )
+    # Another arbitrator may win the race for the first few; try the next one.
+    for appeal_id in candidates[:5]:
+        try:
+            return appeal_claim(appeal_id=appeal_id, actor=actor)
+        except (Conflict, InvalidTransition):
+            continue
+    return None
+
+
+def appeal_assign(*, appeal_id: int, assignee: AbstractBaseUser | None, actor: Actor) -> Appeal:
+    """A senior or lead (re)assigns a case, or returns it to the queue with assignee=None."""
+    actor = _require(actor, roles.ASSIGN, "assign appeals")
+    if assignee is not None and not assignee.has_perm(roles.WORK):
+        raise InvalidInput(f"{assignee.get_username()} does not work appeals.", field="assignee")
+    with transaction.atomic():
+        appeal = _lock(appeal_id)
+        if appeal.is_closed or appeal.status == S.PENDING_APPROVAL:
+            raise InvalidTransition(
+                f"An appeal that is {appeal.get_status_display().lower()} cannot be reassigned."
+            )
+        if assignee is None:
+            to = S.OPEN if appeal.status == S.IN_REVIEW else appeal.status
+        elif appeal.status == S.OPEN:
+            to = S.IN_REVIEW
+        else:
+            to = appeal.status
+        _transition(appeal, to, actor=actor, action="appeal.assigned",
+                    fields={"assignee": assignee})
+    return appeal
+
+
+def appeal_unassign(*, appeal_id: int, actor: Actor) -> Appeal:
+    """The assignee hands an in-review case back to the queue."""
+    actor = _require(actor, roles.WORK, "work appeals")
+    with transaction.atomic():
+        appeal = _lock(appeal_id)
+        _require_handler(appeal, actor, "hand this appeal back")
+        if appeal.status != S.IN_REVIEW:
+            raise InvalidTransition("Only an appeal in review can be handed back to the queue.")
+        _transition(appeal, S.OPEN, actor=actor, action="appeal.unassigned",
+                    fields={"assignee": None})
+    return appeal
+
+
+def appeal_request_evidence(
+    *,
+    appeal_id: int,
+    actor: Actor,
+    party: str,
+    text: str,
+    due_at: datetime | None = None,
+    language: str | None = None,
+) -> Appeal:
+    """Ask a party for evidence by a deadline; the party is told through a party.message."""
+    actor = _require(actor, roles.WORK, "request evidence")
+    if party not in Party.values:
+        raise InvalidInput("party must be 'buyer' or 'seller'.", field="party")
+    if not text.strip():
+        raise InvalidInput("Say what evidence is needed.", field="text")
+    now = timezone.now()
+    due_at = due_at or now + timedelta(hours=settings.SLA_EVIDENCE_HOURS)
+    if due_at <= now:
+        raise InvalidInput("The deadline must be in the future.", field="due_at")
+    with transaction.atomic():
+        appeal = _lock(appeal_id)
+        _require_handler(appeal, actor, "request evidence")
+        _transition(
+            appeal,
+            S.AWAITING_EVIDENCE,
+            actor=actor,
+            action="appeal.evidence_requested",
+            comment=text,
+            fields={"evidence_due_at": due_at, "evidence_requested_from": party},
+        )
+        trader = appeal.order.party(party)
+        event_emit(
+            type="party.message",
+            appeal=appeal,
+            data={
+                "appeal": appeal.pk,
+                "party": party,
+                "language": language or trader.language or "en",
+                "text": text,
+                "due_at": due_at,
+            },
+        )
+    return appeal
+
+
+def appeal_evidence_received(*, appeal_id: int, actor: Actor, party: str) -> Appeal:
+    """Evidence from the party we were waiting on puts the case back in review."""
+    with transaction.atomic():
+        appeal = _lock(appeal_id)
+        if appeal.status == S.AWAITING_EVIDENCE and appeal.evidence_requested_from == party:
+            _transition(
+                appeal,
+                S.IN_REVIEW,
+                actor=actor,
+                action="appeal.evidence_received",
+                fields={"evidence_due_at": None, "evidence_requested_from": ""},
+            )
+    return appeal
+
+
+def appeal_escalate(*, appeal_id: int, actor: Actor, reason: str) -> Appeal:
+    """Send a case up to the senior queue, with the reason a senior will read first."""
+    actor = _require(actor, roles.WORK, "escalate appeals")
+    if not reason.strip():
+        raise InvalidInput("Say why the appeal is escalated.", field="reason")
+    with transaction.atomic():
+        appeal = _lock(appeal_id)
+        if appeal.status == S.ESCALATED:
+            raise InvalidTransition("The appeal is already escalated.")
+        if appeal.status != S.OPEN:
+            _require_handler(appeal, actor, "escalate this appeal")
+        _transition(
+            appeal,
+            S.ESCALATED,
+            actor=actor,
+            action="appeal.escalated",
+            comment=reason,
+            fields={"assignee": None, "escalated_at": timezone.now(), "escalation_reason": reason},
+        )
+    return appeal
+
+
+def note_add(*, appeal_id: int, actor: Actor, text: str) -> Note:
+    actor = _require(actor, roles.WORK, "add notes")
+    if not text.strip():
+        raise InvalidInput("A note cannot be empty.", field="text")
+    with transaction.atomic():
+        appeal = _lock(appeal_id)
+        note = Note.objects.create(appeal=appeal, author=actor, text=text)
+        audit_record(actor=actor, action="note.added", obj=note, appeal=appeal,
+                     after={"text": text})
+    return note
+
+
+# --- verdicts -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProposedAction:
+    kind: str
+    days: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "days": self.days} if self.kind else {}
+
+
+def _validate_action(action: ProposedAction | None, responsible_party: str) -> dict[str, Any]:
+    if action is None or not action.kind:
+        return {}
+    if action.kind not in AccountAction.Kind.values:
+        raise InvalidInput(f"Unknown account action {action.kind!r}.", field="account_action")
+    if responsible_party == Verdict.ResponsibleParty.NONE:
+        raise InvalidInput(
+            "An account action needs a responsible party.", field="account_action"
+        )
+    if action.kind == AccountAction.Kind.P2P_RESTRICTION and not (action.days and action.days > 0):
+        raise InvalidInput("A P2P restriction needs a number of days.", field="days")
+    return action.as_dict()
+
+
+def verdict_propose(
+    *,
+    appeal_id: int,
+    actor: Actor,
+    outcome: str,
+    responsible_party: str,
+    rule_code: str,
+    rationale: str,
+    account_action: ProposedAction | None = None,
+) -> Verdict:
+    """Decide an appeal. Above the four-eyes threshold the verdict waits for approval
+    (appeal -> pending_approval); otherwise it takes effect at once (-> resolved)."""
+    actor = _require(actor, roles.WORK, "issue verdicts")
+    if outcome not in Verdict.Outcome.values:
+        raise InvalidInput(f"Unknown outcome {outcome!r}.", field="outcome")
+    if responsible_party not in Verdict.ResponsibleParty.values:
+        raise InvalidInput(f"Unknown responsible party {responsible_party!r}.",
+                           field="responsible_party")
+    if not rationale.strip():
+        raise InvalidInput("A verdict needs a rationale.", field="rationale")
+    rule = Rule.objects.filter(code=rule_code, active=True).first()
+    if rule is None:
+        raise InvalidInput(f"No active rule with code {rule_code!r}.", field="rule")
+    proposed_action = _validate_action(account_action, responsible_party)
+    with transaction.atomic():
+        appeal = _lock(appeal_id)
+        if appeal.status in (S.PENDING_APPROVAL, S.RESOLVED):
+            raise Conflict("This appeal already has a verdict.")
+        if appeal.status not in WORKING:
+            raise InvalidTransition(
+                f"An appeal that is {appeal.get_status_display().lower()} cannot be decided; "
+                "claim it first."
+            )
+        if appeal.status == S.ESCALATED:
+            _require(actor, roles.HANDLE_ESCALATION, "decide escalated appeals")
+        else:
+            _require_handler(appeal, actor, "decide this appeal")
+        needs_approval = four_eyes_required(appeal.order)
+        now = timezone.now()
+        try:
+            # The partial unique index guarantees one live verdict even if two requests
+            # got here for different rows of a stale read.
+            with transaction.atomic():
+                verdict = Verdict.objects.create(
+                    appeal=appeal,
+                    outcome=outcome,
+                    responsible_party=responsible_party,
+                    rule=rule,
+                    rationale=rationale,
+                    state=Verdict.State.PENDING if needs_approval else Verdict.State.EFFECTIVE,
+                    requires_approval=needs_approval,
+                    decided_by=actor,
+                    proposed_action=proposed_action,
+                    created_at=now,
+                    effective_at=None if needs_approval else now,
+                )
+        except IntegrityError:
+            raise Conflict("This appeal already has a verdict.") from None
+        audit_record(actor=actor, action="verdict.proposed", obj=verdict, appeal=appeal,
+                     after=_verdict_snapshot(verdict))
+        if needs_approval:
+            _transition(appeal, S.PENDING_APPROVAL, actor=actor, action="appeal.verdict_proposed",
+                        audit_extra={"verdict": verdict.pk})
+        else:
+            _take_effect(appeal, verdict, actor=actor)
+    return verdict
+
+
+def verdict_approve(*, verdict_id: int, actor: Actor) -> Verdict:
+    """The second pair of eyes: a different senior or lead makes the verdict effective."""
+    actor = _require(actor, roles.APPROVE, "approve verdicts")
+    with transaction.atomic():
+        verdict, appeal = _lock_verdict(verdict_id)
+        if verdict.decided_by_id == actor.pk:
+            raise NotAllowed("You cannot approve your own verdict; another reviewer must.")
+        if verdict.state != Verdict.State.PENDING:
+            raise Conflict(f"This verdict is {verdict.get_state_display().lower()}, not pending.")
+        from evidence.models import Evidence
+
+        if Evidence.objects.filter(appeal=appeal, uploaded_at__gt=verdict.created_at).exists():
+            raise Conflict(
+                "Evidence was added after this verdict was proposed; send it back so the "
+                "proposal can be renewed."
+            )
+        now = timezone.now()
+        verdict.state = Verdict.State.EFFECTIVE
+        verdict.approved_by = actor
+        verdict.effective_at = verdict.reviewed_at = now
+        verdict.save(update_fields=["state", "approved_by", "effective_at", "reviewed_at"])
+        audit_record(actor=actor, action="verdict.approved", obj=verdict, appeal=appeal,
+                     before={"state": Verdict.State.PENDING}, after=_verdict_snapshot(verdict))
+        _take_effect(appeal, verdict, actor=actor)
+    return verdict
+
+
+def verdict_send_back(*, verdict_id: int, actor: Actor, comment: str) -> Verdict:
+    """Refuse a proposed verdict with a comment; the case returns to its arbitrator."""
+    actor = _require(actor, roles.APPROVE, "review verdicts")
+    if not comment.strip():
+        raise InvalidInput("Say why the verdict is sent back.", field="comment")
+    with transaction.atomic():
+        verdict, appeal = _lock_verdict(verdict_id)
+        if verdict.decided_by_id == actor.pk:
+            raise NotAllowed("You cannot review your own verdict.")
+        if verdict.state != Verdict.State.PENDING:
+            raise Conflict(f"This verdict is {verdict.get_state_display().lower()}, not pending.")
+        verdict.state = Verdict.State.SENT_BACK
+        verdict.review_comment = comment
+        verdict.approved_by = None
+        verdict.reviewed_at = timezone.now()
+        verdict.save(update_fields=["state", "review_comment", "reviewed_at"])
+        audit_record(actor=actor, action="verdict.sent_back", obj=verdict, appeal=appeal,
+                     before={"state": Verdict.State.PENDING},
+                     after={"state": verdict.state, "comment": comment})
+        _transition(appeal, S.IN_REVIEW, actor=actor, action="appeal.verdict_sent_back",
+                    comment=comment, fields={"assignee_id": verdict.decided_by_id})
+    return verdict
+
+
+def _lock_verdict(verdict_id: int) -> tuple[Verdict, Appeal]:
+    # Lock order: appeal first, then verdict, like verdict_propose, so no deadlock.
+    appeal_id = Verdict.objects.filter(pk=verdict_id).values_list("appeal_id", flat=True).first()
+    if appeal_id is None:
+        raise InvalidInput(f"Verdict {verdict_id} does not exist.", field="verdict")
+    appeal = _lock(appeal_id)
+    verdict = Verdict.objects.select_for_update().select_related("rule").get(pk=verdict_id)
+    return verdict, appeal
+
+
+def _verdict_snapshot(verdict: Verdict) -> dict[str, Any]:
+    return {
+        "state": verdict.state,
+        "outcome": verdict.outcome,
+        "responsible_party": verdict.responsible_party,
+        "rule": verdict.rule.code,
+        "rationale": verdict.rationale,
+        "decided_by": verdict.decided_by_id,
+        "approved_by": verdict.approved_by_id,
+        "account_action": verdict.proposed_action,
+    }
+
+
+def _take_effect(appeal: Appeal, verdict: Verdict, *, actor: AbstractBaseUser) -> None:
+    """Resolve the appeal, apply account actions and emit verdict.issued: the one event
+    on which the exchange moves the escrowed funds."""
+    _transition(appeal, S.RESOLVED, actor=actor, action="appeal.resolved",
+                fields={"resolved_at": verdict.effective_at, "evidence_due_at": None},
+                audit_extra={"verdict": verdict.pk, "outcome": verdict.outcome})
+    order = appeal.order
+    event_emit(
+        type="verdict.issued",
+        appeal=appeal,
+        data={
+            "appeal": appeal.pk,
+            "order": order.external_id,
+            "outcome": verdict.outcome,
+            "responsible_party": verdict.responsible_party,
+            "crypto_amount": str(order.crypto_amount),
+            "asset": order.asset,
+            "verdict": verdict.pk,
+            "rule": verdict.rule.code,
+        },
+    )
+    if verdict.proposed_action:
+        parties = {
+            Verdict.ResponsibleParty.BUYER: [order.buyer],
+            Verdict.ResponsibleParty.SELLER: [order.seller],
+            Verdict.ResponsibleParty.BOTH: [order.buyer, order.seller],
+        }[verdict.responsible_party]
+        for trader in parties:
+            account_action_take(
+                trader=trader,
+                kind=verdict.proposed_action["kind"],
+                days=verdict.proposed_action.get("days"),
+                reason=f"Verdict on appeal #{appeal.pk} under rule {verdict.rule.code}",
+                actor=verdict.decided_by,
+                verdict=verdict,
+                appeal=appeal,
+            )
+
+
+def account_action_take(
+    *,
+    trader: Trader,
+    kind: str,
+    actor: AbstractBaseUser,
+    days: int | None = None,
+    reason: str = "",
+    verdict: Verdict | None = None,
+    appeal: Appeal | None = None,
+) -> AccountAction:
+    if kind not in AccountAction.Kind.values:
+        raise InvalidInput(f"Unknown account action {kind!r}.", field="kind")
+    if kind == AccountAction.Kind.P2P_RESTRICTION and not (days and days > 0):
+        raise InvalidInput("A P2P restriction needs a number of days.", field="days")
+    with transaction.atomic():
+        trader = Trader.objects.select_for_update().get(pk=trader.pk)
+        now = timezone.now()
+        before = {"frozen": trader.frozen, "p2p_restricted_until": trader.p2p_restricted_until}
+        expires_at = now + timedelta(days=days) if kind == AccountAction.Kind.P2P_RESTRICTION else None
+        action = AccountAction.objects.create(
+            trader=trader, verdict=verdict, kind=kind, days=days, reason=reason,
+            taken_by=actor, created_at=now, expires_at=expires_at,
+        )
+        if kind == AccountAction.Kind.FREEZE:
+            trader.frozen = True
+        elif kind == AccountAction.Kind.P2P_RESTRICTION:
+            # A longer restriction already in force is never shortened.
+            current = trader.p2p_restricted_until
+            trader.p2p_restricted_until = max(filter(None, [current, expires_at]))
+        trader.save(update_fields=["frozen", "p2p_restricted_until", "updated_at"])
+        audit_record(actor=actor, action="account.action_taken", obj=action, appeal=appeal,
+                     before=before,
+                     after={"kind": kind, "days": days, "trader": trader.external_id,
+                            "frozen": trader.frozen,
+                            "p2p_restricted_until": trader.p2p_restricted_until})
+        event_emit(
+            type="account.action_taken",
+            appeal=appeal,
+            data={
+                "trader": trader.external_id,
+                "action": kind,
+                "days": days,
+                "expires_at": expires_at,
+                "appeal": appeal.pk if appeal else None,
+                "reason": reason,
+            },
+        )
+    return action
+

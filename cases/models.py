@@ -1,0 +1,519 @@
+"""The desk's domain: traders, orders, chat, appeals, verdicts and their paper trail.
+
+Models hold fields, choices, constraints and pure computed properties. Every write goes
+through cases.services (and the lifecycle module for an appeal's status).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+AMOUNT = {"max_digits": 28, "decimal_places": 8}
+FIAT = {"max_digits": 20, "decimal_places": 2}
+
+
+class Party(models.TextChoices):
+    BUYER = "buyer", _("Buyer")
+    SELLER = "seller", _("Seller")
+
+
+class Trader(models.Model):
+    """A user of the exchange, as the P2P service knows them."""
+
+    external_id = models.CharField(max_length=64, unique=True)
+    display_name = models.CharField(max_length=128)
+    kyc_name = models.CharField(max_length=256, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    language = models.CharField(max_length=16, blank=True)
+    registered_at = models.DateTimeField(null=True, blank=True)
+    # Restrictions are set only by account actions (cases.services.account_action_take).
+    p2p_restricted_until = models.DateTimeField(null=True, blank=True)
+    frozen = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["external_id"]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.external_id})"
+
+    def is_restricted(self, at: datetime | None = None) -> bool:
+        at = at or timezone.now()
+        return self.frozen or bool(self.p2p_restricted_until and self.p2p_restricted_until > at)
+
+
+class AccountSignal(models.Model):
+    """A device, IP, e-mail or payment account seen on a trader; shared values link accounts."""
+
+    class Kind(models.TextChoices):
+        IP = "ip", _("IP address")
+        DEVICE = "device", _("Device")
+        EMAIL = "email", _("E-mail")
+        PAYMENT_ACCOUNT = "payment_account", _("Payment account")
+
+    trader = models.ForeignKey(Trader, on_delete=models.CASCADE, related_name="signals")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    value = models.CharField(max_length=256)
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["trader", "kind", "value"], name="signal_unique"),
+        ]
+        # Linking accounts looks up every trader with the same (kind, value).
+        indexes = [models.Index(fields=["kind", "value"], name="signal_kind_value")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}={self.value}"
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        CREATED = "created", _("Created")
+        PAID = "paid", _("Paid")
+        RELEASED = "released", _("Released")
+        CANCELLED = "cancelled", _("Cancelled")
+        APPEALED = "appealed", _("Appealed")
+
+    external_id = models.CharField(max_length=64, unique=True)
+    buyer = models.ForeignKey(Trader, on_delete=models.PROTECT, related_name="buy_orders")
+    seller = models.ForeignKey(Trader, on_delete=models.PROTECT, related_name="sell_orders")
+    asset = models.CharField(max_length=16)
+    crypto_amount = models.DecimalField(**AMOUNT)
+    fiat_currency = models.CharField(max_length=8)
+    fiat_amount = models.DecimalField(**FIAT)
+    price = models.DecimalField(**AMOUNT)
+    payment_method = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CREATED)
+    created_at = models.DateTimeField()
+    paid_at = models.DateTimeField(null=True, blank=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(crypto_amount__gt=0), name="order_crypto_positive"),
+            models.CheckConstraint(condition=Q(fiat_amount__gt=0), name="order_fiat_positive"),
+            models.CheckConstraint(condition=Q(price__gt=0), name="order_price_positive"),
+            models.CheckConstraint(
+                condition=~Q(buyer=models.F("seller")), name="order_parties_differ"
+            ),
+        ]
+        indexes = [models.Index(fields=["payment_method"], name="order_payment_method")]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+    def party(self, side: str) -> Trader:
+        return self.buyer if side == Party.BUYER else self.seller
+
+
+class ChatMessage(models.Model):
+    class Sender(models.TextChoices):
+        BUYER = "buyer", _("Buyer")
+        SELLER = "seller", _("Seller")
+        SYSTEM = "system", _("System")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="messages")
+    external_id = models.CharField(max_length=64, unique=True)
+    sender = models.CharField(max_length=8, choices=Sender.choices)
+    sent_at = models.DateTimeField()
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+        # The case page reads one order's chat in time order.
+        indexes = [models.Index(fields=["order", "sent_at"], name="chat_order_time")]
+
+    def __str__(self) -> str:
+        return f"{self.sender}@{self.sent_at:%Y-%m-%d %H:%M}"
+
+
+class Rule(models.Model):
+    """A rule of the platform's rulebook; verdicts cite one."""
+
+    code = models.CharField(max_length=32, unique=True)
+    title = models.CharField(max_length=200)
+    text = models.TextField()
+    # The appeal reasons the rule usually decides; the verdict form offers these first.
+    reasons = models.JSONField(default=list, blank=True)
+    active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+
+class Appeal(models.Model):
+    class Reason(models.TextChoices):
+        CRYPTO_NOT_RELEASED = "crypto_not_released", _("Crypto not released")
+        PAYMENT_NOT_RECEIVED = "payment_not_received", _("Payment not received")
+        WRONG_AMOUNT = "wrong_amount", _("Wrong amount")
+        THIRD_PARTY_PAYMENT = "third_party_payment", _("Third-party payment")
+        CHARGEBACK = "chargeback", _("Chargeback")
+        FRAUD_SCAM = "fraud_scam", _("Fraud or scam")
+        ACCOUNT_COMPROMISED = "account_compromised", _("Account compromised")
+        OTHER = "other", _("Other")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        IN_REVIEW = "in_review", _("In review")
+        AWAITING_EVIDENCE = "awaiting_evidence", _("Awaiting evidence")
+        ESCALATED = "escalated", _("Escalated")
+        PENDING_APPROVAL = "pending_approval", _("Pending approval")
+        RESOLVED = "resolved", _("Resolved")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Channel(models.TextChoices):
+        IN_APP = "in_app", _("In app")
+        EMAIL = "email", _("E-mail")
+        LIVE_CHAT = "live_chat", _("Live chat")
+
+    class Priority(models.IntegerChoices):
+        LOW = 0, _("Low")
+        NORMAL = 1, _("Normal")
+        HIGH = 2, _("High")
+        URGENT = 3, _("Urgent")
+
+    CLOSED_STATUSES = (Status.RESOLVED, Status.CANCELLED)
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="appeals")
+    opened_by = models.CharField(max_length=8, choices=Party.choices)
+    reason = models.CharField(max_length=32, choices=Reason.choices)
+    description = models.TextField(blank=True)
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.IN_APP)
+    # Only cases.lifecycle assigns status.
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_appeals",
+    )
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    first_response_due_at = models.DateTimeField()
+    resolution_due_at = models.DateTimeField()
+    evidence_due_at = models.DateTimeField(null=True, blank=True)
+    evidence_requested_from = models.CharField(max_length=8, choices=Party.choices, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    escalation_reason = models.TextField(blank=True)
+    # Filled by the risk engine (a later issue): 0-100 and the [{code, detail}] behind it.
+    risk_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    risk_signals = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        permissions = [
+            ("work_appeal", "Can work appeals: claim, request evidence, note, propose verdicts"),
+            ("assign_appeal", "Can assign and reassign appeals"),
+            ("handle_escalation", "Can take escalated appeals"),
+            ("approve_verdict", "Can approve or send back verdicts (four-eyes)"),
+            ("view_risk", "Can see fraud and risk analysis"),
+            ("view_metrics", "Can see KPI dashboards"),
+        ]
+        constraints = [
+            # DOMAIN: one appeal per order at a time.
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=~Q(status__in=["resolved", "cancelled"]),
+                name="one_unresolved_appeal_per_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(risk_score__isnull=True) | Q(risk_score__lte=100),
+                name="appeal_risk_score_range",
+            ),
+        ]
+        # Each index serves a queue filter or sort; the queue pages by (sort key, id).
+        indexes = [
+            models.Index(fields=["status", "resolution_due_at", "id"], name="appeal_status_due"),
+            models.Index(fields=["assignee", "status"], name="appeal_assignee_status"),
+            models.Index(fields=["reason", "status"], name="appeal_reason_status"),
+            models.Index(fields=["created_at", "id"], name="appeal_created"),
+            models.Index(fields=["resolved_at"], name="appeal_resolved"),
+            models.Index(fields=["opened_by", "status"], name="appeal_opened_by_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Appeal #{self.pk} on {self.order_id}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in self.CLOSED_STATUSES
+
+    @property
+    def appellant(self) -> Trader:
+        return self.order.party(self.opened_by)
+
+    def is_overdue(self, at: datetime | None = None) -> bool:
+        return not self.is_closed and self.resolution_due_at < (at or timezone.now())
+
+
+class AppealStatusChange(models.Model):
+    """Every status change of an appeal, as a row: the timeline and SLA metrics read these."""
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["appeal", "created_at"], name="status_change_appeal")]
+
+
+class Note(models.Model):
+    """An internal note. Never shown to parties; never edited (a correction is a new note)."""
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class Verdict(models.Model):
+    class Outcome(models.TextChoices):
+        RELEASE_TO_BUYER = "release_to_buyer", _("Release to buyer")
+        RETURN_TO_SELLER = "return_to_seller", _("Return to seller")
+        NO_ACTION = "no_action", _("Close with no fund movement")
+
+    class ResponsibleParty(models.TextChoices):
+        BUYER = "buyer", _("Buyer")
+        SELLER = "seller", _("Seller")
+        BOTH = "both", _("Both")
+        NONE = "none", _("None")
+
+    class State(models.TextChoices):
+        # pending: proposed, waiting for a four-eyes approval; effective: funds move.
+        PENDING = "pending", _("Pending approval")
+        EFFECTIVE = "effective", _("Effective")
+        SENT_BACK = "sent_back", _("Sent back")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    LIVE_STATES = (State.PENDING, State.EFFECTIVE)
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.PROTECT, related_name="verdicts")
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    responsible_party = models.CharField(max_length=8, choices=ResponsibleParty.choices)
+    rule = models.ForeignKey(Rule, on_delete=models.PROTECT, related_name="verdicts")
+    rationale = models.TextField()
+    state = models.CharField(max_length=12, choices=State.choices)
+    requires_approval = models.BooleanField(default=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="verdicts_decided"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="verdicts_approved",
+    )
+    review_comment = models.TextField(blank=True)
+    # The account action the proposer asked for on the responsible party; applied when
+    # the verdict takes effect. {"kind": ..., "days": ...} or {}.
+    proposed_action = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    effective_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            # An appeal has at most one live verdict: funds can only move once.
+            models.UniqueConstraint(
+                fields=["appeal"],
+                condition=Q(state__in=["pending", "effective"]),
+                name="one_live_verdict_per_appeal",
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True) | ~Q(approved_by=models.F("decided_by")),
+                name="verdict_four_eyes_distinct",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="effective") | Q(effective_at__isnull=False),
+                name="verdict_effective_has_time",
+            ),
+        ]
+        indexes = [models.Index(fields=["effective_at"], name="verdict_effective_at")]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} on appeal #{self.appeal_id} ({self.state})"
+
+    @property
+    def appellant_won(self) -> bool:
+        return (self.appeal.opened_by, self.outcome) in (
+            (Party.BUYER, self.Outcome.RELEASE_TO_BUYER),
+            (Party.SELLER, self.Outcome.RETURN_TO_SELLER),
+        )
+
+
+class AccountAction(models.Model):
+    class Kind(models.TextChoices):
+        WARNING = "warning", _("Warning")
+        P2P_RESTRICTION = "p2p_restriction", _("P2P restriction")
+        FREEZE = "freeze", _("Freeze")
+
+    trader = models.ForeignKey(Trader, on_delete=models.PROTECT, related_name="actions")
+    verdict = models.ForeignKey(
+        Verdict, on_delete=models.PROTECT, null=True, blank=True, related_name="actions"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    days = models.PositiveIntegerField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    taken_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="p2p_restriction") | Q(days__gt=0),
+                name="restriction_has_days",
+            ),
+        ]
+
+
+class OutboxEvent(models.Model):
+    """An event for webhook subscribers, written in the same transaction as its cause."""
+
+    class Type(models.TextChoices):
+        VERDICT_ISSUED = "verdict.issued", "verdict.issued"
+        APPEAL_STATUS_CHANGED = "appeal.status_changed", "appeal.status_changed"
+        ACCOUNT_ACTION_TAKEN = "account.action_taken", "account.action_taken"
+        PARTY_MESSAGE = "party.message", "party.message"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    type = models.CharField(max_length=32, choices=Type.choices)
+    data = models.JSONField()
+    appeal = models.ForeignKey(
+        Appeal, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["type", "created_at"], name="outbox_type_created")]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.id}"
+
+    def envelope(self) -> dict:
+        return {
+            "id": str(self.id),
+            "type": self.type,
+            "created_at": self.created_at.isoformat(),
+            "data": self.data,
+        }
+
+
+class WebhookSubscriber(models.Model):
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=200)
+    events = models.JSONField(default=list, help_text="Event types this subscriber receives.")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["url"], name="subscriber_url_unique")]
+
+    def __str__(self) -> str:
+        return self.url
+
+    def wants(self, event_type: str) -> bool:
+        return self.active and event_type in self.events
+
+
+class WebhookDelivery(models.Model):
+    """One event for one subscriber: created with the event, retried until acknowledged."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed, will retry")
+        DEAD = "dead", _("Dead")
+
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries")
+    subscriber = models.ForeignKey(
+        WebhookSubscriber, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event", "subscriber"], name="delivery_unique"),
+        ]
+        # The sweep looks for deliveries due now.
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_due")]
+
+
+class AuditEntry(models.Model):
+    """Append-only, hash-chained record of every state change and staff action.
+
+    Each entry's hash covers its own fields and the previous entry's hash, so changing or
+    deleting any row breaks the chain from there on; `manage.py verify_audit` finds it.
+    """
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
+    actor_label = models.CharField(max_length=150)
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=64)
+    appeal = models.ForeignKey(
+        Appeal, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_entries"
+    )
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["seq"]
+        verbose_name_plural = "audit entries"
+        indexes = [models.Index(fields=["appeal", "seq"], name="audit_appeal")]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} by {self.actor_label}"
+
+
+class AuditHead(models.Model):
+    """The chain's tip: one row, locked by every append so entries chain in order."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="0" * 64)
+

@@ -1,0 +1,30 @@
+"""The transactional outbox: events are rows written with their cause, delivered later."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+import json
+
+from .models import Appeal, OutboxEvent, WebhookDelivery, WebhookSubscriber
+
+
+def event_emit(*, type: str, data: dict[str, Any], appeal: Appeal | None = None) -> OutboxEvent:
+    """Write an event and one pending delivery per subscriber, in the caller's transaction.
+
+    A rolled-back cause rolls its event back too; a committed one is delivered at least
+    once, by the dispatch task scheduled on commit or, if that is lost, by the sweep.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("event_emit must run inside the transaction of its cause")
+    event = OutboxEvent.objects.create(
+        type=type, data=json.loads(json.dumps(data, cls=DjangoJSONEncoder)), appeal=appeal
+    )
+    subscribers = [s for s in WebhookSubscriber.objects.filter(active=True) if s.wants(type)]
+    WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(event=event, subscriber=s, next_attempt_at=event.created_at)
+        for s in subscribers
+    )
+    return event

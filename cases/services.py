@@ -1,0 +1,134 @@
+"""Writes other than an appeal's status: the facts other services push in.
+
+Orders, traders, chat and account signals are the exchange's facts; they are upserted
+idempotently by their external ids, so a re-sent batch never stores anything twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+
+from arbitration.exceptions import Conflict, InvalidInput
+
+from .audit import audit_record
+from .models import AccountSignal, ChatMessage, Order, Trader
+
+TRADER_FIELDS = ("display_name", "kyc_name", "country", "language")
+ORDER_FIELDS = (
+    "asset",
+    "crypto_amount",
+    "fiat_currency",
+    "fiat_amount",
+    "price",
+    "payment_method",
+    "status",
+    "created_at",
+    "paid_at",
+    "released_at",
+)
+
+
+def trader_upsert(*, external_id: str, **fields: Any) -> Trader:
+    values = {k: v for k, v in fields.items() if k in TRADER_FIELDS and v is not None}
+    trader, created = Trader.objects.get_or_create(external_id=external_id, defaults=values)
+    changed = [k for k, v in values.items() if getattr(trader, k) != v]
+    if not created and changed:
+        for name in changed:
+            setattr(trader, name, values[name])
+        trader.save(update_fields=[*changed, "updated_at"])
+    return trader
+
+
+def order_upsert(
+    *, external_id: str, buyer: dict[str, Any], seller: dict[str, Any], actor: AbstractBaseUser | None,
+    **fields: Any,
+) -> tuple[Order, bool]:
+    """Create or update an order by external_id; returns (order, created)."""
+    if buyer.get("external_id") == seller.get("external_id"):
+        raise InvalidInput("Buyer and seller must be different traders.", field="seller")
+    with transaction.atomic():
+        buyer_obj = trader_upsert(**buyer)
+        seller_obj = trader_upsert(**seller)
+        values = {k: fields[k] for k in ORDER_FIELDS if k in fields}
+        order = Order.objects.select_for_update().filter(external_id=external_id).first()
+        if order is None:
+            try:
+                with transaction.atomic():
+                    order = Order.objects.create(
+                        external_id=external_id, buyer=buyer_obj, seller=seller_obj, **values
+                    )
+            except IntegrityError:
+                # A concurrent request created it first: update that one instead.
+                order = Order.objects.select_for_update().filter(external_id=external_id).first()
+                if order is None:
+                    raise
+            else:
+                audit_record(actor=actor, action="order.created", obj=order,
+                             after={"external_id": external_id, **values})
+                return order, True
+        if (order.buyer_id, order.seller_id) != (buyer_obj.pk, seller_obj.pk):
+            raise Conflict("An order's buyer and seller cannot change.", field="buyer")
+        before = {k: getattr(order, k) for k in values}
+        changed = [k for k, v in values.items() if before[k] != v]
+        if changed:
+            for name in changed:
+                setattr(order, name, values[name])
+            order.save(update_fields=[*changed, "updated_at"])
+            audit_record(actor=actor, action="order.updated", obj=order,
+                         before={k: before[k] for k in changed},
+                         after={k: values[k] for k in changed})
+        return order, False
+
+
+def chat_ingest(*, order: Order, messages: Iterable[dict[str, Any]]) -> tuple[int, int]:
+    """Store new messages of an order's chat; returns (created, duplicates).
+
+    Idempotent by message external_id: the unique index drops repeats, so a re-sent or
+    concurrently sent batch never stores a message twice.
+    """
+    messages = list(messages)
+    # A batch that repeats an id keeps the first copy.
+    batch = list({m["external_id"]: m for m in reversed(messages)}.values())
+    ids = [m["external_id"] for m in batch]
+    with transaction.atomic():
+        existing = set(
+            ChatMessage.objects.filter(external_id__in=ids).values_list("external_id", flat=True)
+        )
+        new = [
+            ChatMessage(order=order, external_id=m["external_id"], sender=m["sender"],
+                        sent_at=m["sent_at"], text=m["text"])
+            for m in batch
+            if m["external_id"] not in existing
+        ]
+        ChatMessage.objects.bulk_create(new, ignore_conflicts=True, batch_size=500)
+    return len(new), len(messages) - len(new)
+
+
+def signals_ingest(*, trader: Trader, signals: Iterable[dict[str, Any]]) -> tuple[int, int]:
+    """Record devices, IPs, e-mails and payment accounts seen on a trader; idempotent.
+
+    Returns (created, updated). A known (kind, value) only moves its seen-time window.
+    """
+    created = updated = 0
+    with transaction.atomic():
+        for item in signals:
+            seen_at: datetime = item["seen_at"]
+            signal, was_created = AccountSignal.objects.get_or_create(
+                trader=trader, kind=item["kind"], value=item["value"],
+                defaults={"first_seen_at": seen_at, "last_seen_at": seen_at},
+            )
+            if was_created:
+                created += 1
+                continue
+            first, last = min(signal.first_seen_at, seen_at), max(signal.last_seen_at, seen_at)
+            if (first, last) != (signal.first_seen_at, signal.last_seen_at):
+                AccountSignal.objects.filter(pk=signal.pk).update(
+                    first_seen_at=first, last_seen_at=last
+                )
+                updated += 1
+    return created, updated

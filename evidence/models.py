@@ -1,0 +1,68 @@
+"""Evidence files. Stored by content hash, never by the uploaded name; never edited."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.files.storage import storages
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cases.models import Appeal, Party
+
+
+def evidence_storage():
+    return storages["evidence"]
+
+
+class Evidence(models.Model):
+    class Kind(models.TextChoices):
+        PAYMENT_VOUCHER = "payment_voucher", _("Payment voucher")
+        BANK_STATEMENT = "bank_statement", _("Bank statement")
+        SCREEN_RECORDING = "screen_recording", _("Screen recording")
+        IDENTITY_DOCUMENT = "identity_document", _("Identity document")
+        OTHER = "other", _("Other")
+
+    class ContentType(models.TextChoices):
+        PNG = "image/png", "PNG"
+        JPEG = "image/jpeg", "JPEG"
+        WEBP = "image/webp", "WebP"
+        PDF = "application/pdf", "PDF"
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.PROTECT, related_name="evidence")
+    party = models.CharField(max_length=8, choices=Party.choices)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # Stored under its sha256 (evidence/ab/cd/<sha256>.<ext>); equal files share one blob.
+    file = models.FileField(storage=evidence_storage, max_length=200)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    content_type = models.CharField(max_length=32, choices=ContentType.choices)
+    # Shown to staff only as text; never used as a path.
+    original_name = models.CharField(max_length=255, blank=True)
+    # 64-bit difference hash of an image, hex: near-identical vouchers share most bits.
+    image_hash = models.CharField(max_length=16, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    payer_name = models.CharField(max_length=256, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name_plural = "evidence"
+        indexes = [
+            models.Index(fields=["appeal", "uploaded_at"], name="evidence_appeal"),
+            # Recycled vouchers: the same bytes, or the same image hash, on another order.
+            models.Index(fields=["sha256"], name="evidence_sha256"),
+            models.Index(fields=["image_hash"], name="evidence_image_hash"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} from {self.party} ({self.sha256[:12]})"
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")

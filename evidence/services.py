@@ -1,0 +1,162 @@
+"""Storing evidence: sniff the bytes, verify images, hash, and file by content hash."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from typing import IO
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files import File
+from django.db import transaction
+from PIL import Image, UnidentifiedImageError
+
+from arbitration.exceptions import Conflict, InvalidInput
+from cases import lifecycle
+from cases.audit import audit_record
+from cases.models import Appeal, Party, Verdict
+
+from .models import Evidence, evidence_storage
+
+EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "application/pdf": "pdf"}
+CHUNK = 64 * 1024
+
+
+def sniff_content_type(head: bytes) -> str | None:
+    """The type the bytes say they are; the name and the client's claim are ignored."""
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    return None
+
+
+def _spool(upload: IO[bytes], limit: int) -> tuple[tempfile.SpooledTemporaryFile, str, int]:
+    """Copy the upload while hashing it, stopping as soon as it passes the size limit."""
+    spool = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)
+    digest, size = hashlib.sha256(), 0
+    chunks = upload.chunks(CHUNK) if hasattr(upload, "chunks") else iter(lambda: upload.read(CHUNK), b"")
+    for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            spool.close()
+            raise InvalidInput(
+                f"The file is larger than {limit // (1024 * 1024)} MiB.", field="file"
+            )
+        digest.update(chunk)
+        spool.write(chunk)
+    spool.seek(0)
+    return spool, digest.hexdigest(), size
+
+
+def image_dhash(image: Image.Image) -> str:
+    """64-bit difference hash: survives re-encoding and resizing of a recycled voucher."""
+    small = image.convert("L").resize((9, 8), Image.Resampling.LANCZOS)
+    pixels = list(small.getdata())
+    bits = 0
+    for row in range(8):
+        for col in range(8):
+            bits = (bits << 1) | (pixels[row * 9 + col] > pixels[row * 9 + col + 1])
+    return f"{bits:016x}"
+
+
+def _inspect_image(spool: IO[bytes]) -> tuple[int, int, str]:
+    max_pixels = settings.EVIDENCE_MAX_PIXELS
+    try:
+        with Image.open(spool) as probe:
+            width, height = probe.size
+            if width * height > max_pixels:
+                raise InvalidInput(
+                    f"The image is {width}x{height} pixels; the limit is {max_pixels:,} pixels.",
+                    field="file",
+                )
+            probe.verify()
+        spool.seek(0)
+        with Image.open(spool) as image:
+            image.load()
+            return width, height, image_dhash(image)
+    except InvalidInput:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise InvalidInput("The image is damaged or not a real image.", field="file") from None
+    finally:
+        spool.seek(0)
+
+
+def evidence_add(
+    *,
+    appeal_id: int,
+    upload: IO[bytes],
+    party: str,
+    kind: str,
+    actor: AbstractBaseUser | None,
+    original_name: str = "",
+    note: str = "",
+    payer_name: str = "",
+) -> Evidence:
+    """Validate and store one file for an appeal. A refused file leaves nothing behind."""
+    if party not in Party.values:
+        raise InvalidInput("party must be 'buyer' or 'seller'.", field="party")
+    if kind not in Evidence.Kind.values:
+        raise InvalidInput(f"Unknown evidence kind {kind!r}.", field="kind")
+    spool, sha256, size = _spool(upload, settings.EVIDENCE_MAX_BYTES)
+    with spool:
+        if size == 0:
+            raise InvalidInput("The file is empty.", field="file")
+        content_type = sniff_content_type(spool.read(16))
+        spool.seek(0)
+        if content_type is None:
+            raise InvalidInput(
+                "Only PNG, JPEG, WebP and PDF files are accepted (judged by content, not name).",
+                field="file",
+            )
+        width = height = None
+        image_hash = ""
+        if content_type.startswith("image/"):
+            width, height, image_hash = _inspect_image(spool)
+        elif b"%%EOF" not in _tail(spool):
+            raise InvalidInput("The PDF is truncated or damaged.", field="file")
+        name = f"{sha256[:2]}/{sha256[2:4]}/{sha256}.{EXTENSIONS[content_type]}"
+        storage = evidence_storage()
+        stored_here = False
+        with transaction.atomic():
+            appeal = Appeal.objects.select_for_update(of=("self",)).get(pk=appeal_id)
+            if appeal.verdicts.filter(state=Verdict.State.EFFECTIVE).exists():
+                raise Conflict("Evidence is locked: a verdict has taken effect.", field="file")
+            if appeal.is_closed:
+                raise Conflict("The appeal is closed; evidence can no longer be added.")
+            # Same bytes, same name: a second upload of one file reuses the stored blob.
+            if not storage.exists(name):
+                storage.save(name, File(spool, name=name))
+                stored_here = True
+            try:
+                evidence = Evidence.objects.create(
+                    appeal=appeal, party=party, kind=kind, file=name, sha256=sha256,
+                    size=size, content_type=content_type, original_name=original_name[:255],
+                    image_hash=image_hash, width=width, height=height, note=note,
+                    payer_name=payer_name, uploaded_by=actor,
+                )
+                audit_record(actor=actor, action="evidence.added", obj=evidence, appeal=appeal,
+                             after={"party": party, "kind": kind, "sha256": sha256,
+                                    "size": size, "content_type": content_type})
+                lifecycle.appeal_evidence_received(appeal_id=appeal_id, actor=actor, party=party)
+            except Exception:
+                if stored_here:
+                    storage.delete(name)
+                raise
+    return evidence
+
+
+def _tail(spool: IO[bytes]) -> bytes:
+    spool.seek(0, os.SEEK_END)
+    end = spool.tell()
+    spool.seek(max(0, end - 1024))
+    tail = spool.read()
+    spool.seek(0)
+    return tail
