@@ -11,12 +11,15 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
+from rest_framework.authtoken.models import Token
 
 from arbitration.exceptions import Conflict, InvalidInput
 
 from .audit import audit_record
-from .models import AccountSignal, ChatMessage, Order, Trader
+from .models import AccountSignal, ChatMessage, Order, OutboxEvent, Trader, WebhookSubscriber
 
 TRADER_FIELDS = ("display_name", "kyc_name", "country", "language")
 ORDER_FIELDS = (
@@ -132,3 +135,51 @@ def signals_ingest(*, trader: Trader, signals: Iterable[dict[str, Any]]) -> tupl
                 )
                 updated += 1
     return created, updated
+
+
+def service_account_issue_token(*, name: str) -> tuple[Token, bool]:
+    """A service account is a user with no staff role and no password, known by its token.
+
+    Issuing again rotates the key: the old one stops working at once.
+    """
+    from django.contrib.auth import get_user_model
+
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise InvalidInput("A service name is 1-100 characters.", field="name")
+    User = get_user_model()
+    with transaction.atomic():
+        user, created = User.objects.get_or_create(
+            username=f"svc-{name}", defaults={"first_name": name[:150], "is_staff": False}
+        )
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        Token.objects.filter(user=user).delete()
+        token = Token.objects.create(user=user)
+        audit_record(actor=None, action="service_token.issued", obj=user,
+                     after={"service": name, "rotated": not created})
+    return token, created
+
+
+def webhook_subscriber_add(*, url: str, secret: str, events: list[str]) -> tuple[WebhookSubscriber, bool]:
+    unknown = sorted(set(events) - set(OutboxEvent.Type.values))
+    if not events or unknown:
+        raise InvalidInput(
+            f"Unknown event types {unknown}; choose from {', '.join(OutboxEvent.Type.values)}."
+            if unknown else "Name at least one event type.",
+            field="events",
+        )
+    if len(secret) < 16:
+        raise InvalidInput("Use a secret of at least 16 characters.", field="secret")
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise InvalidInput(f"{url!r} is not an http(s) URL.", field="url") from None
+    with transaction.atomic():
+        subscriber, created = WebhookSubscriber.objects.update_or_create(
+            url=url, defaults={"secret": secret, "events": sorted(set(events)), "active": True}
+        )
+        audit_record(actor=None, action="webhook_subscriber.saved", obj=subscriber,
+                     after={"url": url, "events": subscriber.events})
+    return subscriber, created
