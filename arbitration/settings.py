@@ -7,6 +7,7 @@ set DATABASE_URL and REDIS_URL. A malformed value fails at start-up, never later
 from __future__ import annotations
 
 import os
+import warnings
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -148,7 +149,7 @@ OPERATIONS_TIME_ZONE = envstr("OPERATIONS_TIME_ZONE", "Asia/Shanghai")
 try:
     ZoneInfo(OPERATIONS_TIME_ZONE)
 except (ZoneInfoNotFoundError, ValueError):
-    raise ImproperlyConfigured(f"OPERATIONS_TIME_ZONE {OPERATIONS_TIME_ZONE!r} is unknown") from None
+    raise ImproperlyConfigured(f"Unknown OPERATIONS_TIME_ZONE {OPERATIONS_TIME_ZONE!r}") from None
 
 # --- Static and media -----------------------------------------------------------------
 STATIC_URL = "/static/"
@@ -157,6 +158,8 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # WhiteNoise serves static files from gunicorn and from `make run` with DEBUG off. Finders
 # let a fresh checkout serve them before any collectstatic.
 WHITENOISE_USE_FINDERS = True
+# Before any collectstatic, STATIC_ROOT is absent and the finders serve everything.
+warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(BASE_DIR / "media")))
 
@@ -222,8 +225,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "arbitration.api.NewestFirstCursor",
     "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "arbitration.api.exception_handler",
+    "COERCE_DECIMAL_TO_STRING": True,
+    "DATETIME_FORMAT": "iso-8601",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Arbitration desk API",
@@ -231,6 +237,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "PartyEnum": "cases.models.Party",
+        "SignalKindEnum": "cases.models.AccountSignal.Kind",
+        "EvidenceKindEnum": "evidence.models.Evidence.Kind",
+        "AppealStatusEnum": "cases.models.Appeal.Status",
+        "OrderStatusEnum": "cases.models.Order.Status",
+    },
 }
 
 # --- Security -------------------------------------------------------------------------

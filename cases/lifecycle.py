@@ -215,14 +215,22 @@ def appeal_open(
             action="appeal.opened",
             obj=appeal,
             appeal=appeal,
-            after={"status": S.OPEN, "order": order.external_id, "reason": reason,
-                   "opened_by": opened_by},
+            after={
+                "status": S.OPEN,
+                "order": order.external_id,
+                "reason": reason,
+                "opened_by": opened_by,
+            },
         )
         event_emit(
             type="appeal.status_changed",
             appeal=appeal,
-            data={"appeal": appeal.pk, "order": order.external_id, "from_status": None,
-                  "status": S.OPEN},
+            data={
+                "appeal": appeal.pk,
+                "order": order.external_id,
+                "from_status": None,
+                "status": S.OPEN,
+            },
         )
     return appeal
 
@@ -233,7 +241,9 @@ def appeal_cancel(*, appeal_id: int, actor: Actor, reason: str = "") -> Appeal:
     with transaction.atomic():
         appeal = _lock(appeal_id)
         if appeal.status == S.RESOLVED:
-            raise InvalidTransition("A verdict has been issued; the appeal can no longer be cancelled.")
+            raise InvalidTransition(
+                "A verdict has been issued; the appeal can no longer be cancelled."
+            )
         if appeal.status == S.CANCELLED:
             raise InvalidTransition("The appeal is already cancelled.")
         withdrawn = appeal.verdicts.filter(state=Verdict.State.PENDING).update(
@@ -263,12 +273,14 @@ def appeal_claim(*, appeal_id: int, actor: Actor) -> Appeal:
             _require(actor, roles.HANDLE_ESCALATION, "take escalated appeals")
         elif appeal.status != S.OPEN:
             raise InvalidTransition(
-                f"Only open appeals can be claimed; this one is {appeal.get_status_display().lower()}."
+                "Only open appeals can be claimed; this one is "
+                f"{appeal.get_status_display().lower()}."
             )
         if appeal.assignee_id not in (None, actor.pk):
             raise Conflict(f"{appeal.assignee.get_username()} has already claimed this appeal.")
-        _transition(appeal, S.IN_REVIEW, actor=actor, action="appeal.claimed",
-                    fields={"assignee": actor})
+        _transition(
+            appeal, S.IN_REVIEW, actor=actor, action="appeal.claimed", fields={"assignee": actor}
+        )
     return appeal
 
 
@@ -306,8 +318,9 @@ def appeal_assign(*, appeal_id: int, assignee: AbstractBaseUser | None, actor: A
             to = S.IN_REVIEW
         else:
             to = appeal.status
-        _transition(appeal, to, actor=actor, action="appeal.assigned",
-                    fields={"assignee": assignee})
+        _transition(
+            appeal, to, actor=actor, action="appeal.assigned", fields={"assignee": assignee}
+        )
     return appeal
 
 
@@ -319,8 +332,9 @@ def appeal_unassign(*, appeal_id: int, actor: Actor) -> Appeal:
         _require_handler(appeal, actor, "hand this appeal back")
         if appeal.status != S.IN_REVIEW:
             raise InvalidTransition("Only an appeal in review can be handed back to the queue.")
-        _transition(appeal, S.OPEN, actor=actor, action="appeal.unassigned",
-                    fields={"assignee": None})
+        _transition(
+            appeal, S.OPEN, actor=actor, action="appeal.unassigned", fields={"assignee": None}
+        )
     return appeal
 
 
@@ -413,8 +427,9 @@ def note_add(*, appeal_id: int, actor: Actor, text: str) -> Note:
     with transaction.atomic():
         appeal = _lock(appeal_id)
         note = Note.objects.create(appeal=appeal, author=actor, text=text)
-        audit_record(actor=actor, action="note.added", obj=note, appeal=appeal,
-                     after={"text": text})
+        audit_record(
+            actor=actor, action="note.added", obj=note, appeal=appeal, after={"text": text}
+        )
     return note
 
 
@@ -436,9 +451,7 @@ def _validate_action(action: ProposedAction | None, responsible_party: str) -> d
     if action.kind not in AccountAction.Kind.values:
         raise InvalidInput(f"Unknown account action {action.kind!r}.", field="account_action")
     if responsible_party == Verdict.ResponsibleParty.NONE:
-        raise InvalidInput(
-            "An account action needs a responsible party.", field="account_action"
-        )
+        raise InvalidInput("An account action needs a responsible party.", field="account_action")
     if action.kind == AccountAction.Kind.P2P_RESTRICTION and not (action.days and action.days > 0):
         raise InvalidInput("A P2P restriction needs a number of days.", field="days")
     return action.as_dict()
@@ -460,8 +473,9 @@ def verdict_propose(
     if outcome not in Verdict.Outcome.values:
         raise InvalidInput(f"Unknown outcome {outcome!r}.", field="outcome")
     if responsible_party not in Verdict.ResponsibleParty.values:
-        raise InvalidInput(f"Unknown responsible party {responsible_party!r}.",
-                           field="responsible_party")
+        raise InvalidInput(
+            f"Unknown responsible party {responsible_party!r}.", field="responsible_party"
+        )
     if not rationale.strip():
         raise InvalidInput("A verdict needs a rationale.", field="rationale")
     rule = Rule.objects.filter(code=rule_code, active=True).first()
@@ -472,6 +486,15 @@ def verdict_propose(
         appeal = _lock(appeal_id)
         if appeal.status in (S.PENDING_APPROVAL, S.RESOLVED):
             raise Conflict("This appeal already has a verdict.")
+        if appeal.status == S.OPEN and appeal.assignee_id in (None, actor.pk):
+            # Deciding an unclaimed case takes it, in the same transaction.
+            _transition(
+                appeal,
+                S.IN_REVIEW,
+                actor=actor,
+                action="appeal.claimed",
+                fields={"assignee": actor},
+            )
         if appeal.status not in WORKING:
             raise InvalidTransition(
                 f"An appeal that is {appeal.get_status_display().lower()} cannot be decided; "
@@ -502,11 +525,21 @@ def verdict_propose(
                 )
         except IntegrityError:
             raise Conflict("This appeal already has a verdict.") from None
-        audit_record(actor=actor, action="verdict.proposed", obj=verdict, appeal=appeal,
-                     after=_verdict_snapshot(verdict))
+        audit_record(
+            actor=actor,
+            action="verdict.proposed",
+            obj=verdict,
+            appeal=appeal,
+            after=_verdict_snapshot(verdict),
+        )
         if needs_approval:
-            _transition(appeal, S.PENDING_APPROVAL, actor=actor, action="appeal.verdict_proposed",
-                        audit_extra={"verdict": verdict.pk})
+            _transition(
+                appeal,
+                S.PENDING_APPROVAL,
+                actor=actor,
+                action="appeal.verdict_proposed",
+                audit_extra={"verdict": verdict.pk},
+            )
         else:
             _take_effect(appeal, verdict, actor=actor)
     return verdict
@@ -533,8 +566,14 @@ def verdict_approve(*, verdict_id: int, actor: Actor) -> Verdict:
         verdict.approved_by = actor
         verdict.effective_at = verdict.reviewed_at = now
         verdict.save(update_fields=["state", "approved_by", "effective_at", "reviewed_at"])
-        audit_record(actor=actor, action="verdict.approved", obj=verdict, appeal=appeal,
-                     before={"state": Verdict.State.PENDING}, after=_verdict_snapshot(verdict))
+        audit_record(
+            actor=actor,
+            action="verdict.approved",
+            obj=verdict,
+            appeal=appeal,
+            before={"state": Verdict.State.PENDING},
+            after=_verdict_snapshot(verdict),
+        )
         _take_effect(appeal, verdict, actor=actor)
     return verdict
 
@@ -555,11 +594,22 @@ def verdict_send_back(*, verdict_id: int, actor: Actor, comment: str) -> Verdict
         verdict.approved_by = None
         verdict.reviewed_at = timezone.now()
         verdict.save(update_fields=["state", "review_comment", "reviewed_at"])
-        audit_record(actor=actor, action="verdict.sent_back", obj=verdict, appeal=appeal,
-                     before={"state": Verdict.State.PENDING},
-                     after={"state": verdict.state, "comment": comment})
-        _transition(appeal, S.IN_REVIEW, actor=actor, action="appeal.verdict_sent_back",
-                    comment=comment, fields={"assignee_id": verdict.decided_by_id})
+        audit_record(
+            actor=actor,
+            action="verdict.sent_back",
+            obj=verdict,
+            appeal=appeal,
+            before={"state": Verdict.State.PENDING},
+            after={"state": verdict.state, "comment": comment},
+        )
+        _transition(
+            appeal,
+            S.IN_REVIEW,
+            actor=actor,
+            action="appeal.verdict_sent_back",
+            comment=comment,
+            fields={"assignee_id": verdict.decided_by_id},
+        )
     return verdict
 
 
@@ -589,9 +639,14 @@ def _verdict_snapshot(verdict: Verdict) -> dict[str, Any]:
 def _take_effect(appeal: Appeal, verdict: Verdict, *, actor: AbstractBaseUser) -> None:
     """Resolve the appeal, apply account actions and emit verdict.issued: the one event
     on which the exchange moves the escrowed funds."""
-    _transition(appeal, S.RESOLVED, actor=actor, action="appeal.resolved",
-                fields={"resolved_at": verdict.effective_at, "evidence_due_at": None},
-                audit_extra={"verdict": verdict.pk, "outcome": verdict.outcome})
+    _transition(
+        appeal,
+        S.RESOLVED,
+        actor=actor,
+        action="appeal.resolved",
+        fields={"resolved_at": verdict.effective_at, "evidence_due_at": None},
+        audit_extra={"verdict": verdict.pk, "outcome": verdict.outcome},
+    )
     order = appeal.order
     event_emit(
         type="verdict.issued",
@@ -643,10 +698,18 @@ def account_action_take(
         trader = Trader.objects.select_for_update().get(pk=trader.pk)
         now = timezone.now()
         before = {"frozen": trader.frozen, "p2p_restricted_until": trader.p2p_restricted_until}
-        expires_at = now + timedelta(days=days) if kind == AccountAction.Kind.P2P_RESTRICTION else None
+        expires_at = (
+            now + timedelta(days=days) if kind == AccountAction.Kind.P2P_RESTRICTION else None
+        )
         action = AccountAction.objects.create(
-            trader=trader, verdict=verdict, kind=kind, days=days, reason=reason,
-            taken_by=actor, created_at=now, expires_at=expires_at,
+            trader=trader,
+            verdict=verdict,
+            kind=kind,
+            days=days,
+            reason=reason,
+            taken_by=actor,
+            created_at=now,
+            expires_at=expires_at,
         )
         if kind == AccountAction.Kind.FREEZE:
             trader.frozen = True
@@ -655,11 +718,20 @@ def account_action_take(
             current = trader.p2p_restricted_until
             trader.p2p_restricted_until = max(filter(None, [current, expires_at]))
         trader.save(update_fields=["frozen", "p2p_restricted_until", "updated_at"])
-        audit_record(actor=actor, action="account.action_taken", obj=action, appeal=appeal,
-                     before=before,
-                     after={"kind": kind, "days": days, "trader": trader.external_id,
-                            "frozen": trader.frozen,
-                            "p2p_restricted_until": trader.p2p_restricted_until})
+        audit_record(
+            actor=actor,
+            action="account.action_taken",
+            obj=action,
+            appeal=appeal,
+            before=before,
+            after={
+                "kind": kind,
+                "days": days,
+                "trader": trader.external_id,
+                "frozen": trader.frozen,
+                "p2p_restricted_until": trader.p2p_restricted_until,
+            },
+        )
         event_emit(
             type="account.action_taken",
             appeal=appeal,
@@ -673,4 +745,3 @@ def account_action_take(
             },
         )
     return action
-

@@ -281,6 +281,9 @@ class AppealStatusChange(models.Model):
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["appeal", "created_at"], name="status_change_appeal")]
 
+    def __str__(self) -> str:
+        return f"#{self.appeal_id}: {self.from_status or '-'} -> {self.to_status}"
+
 
 class Note(models.Model):
     """An internal note. Never shown to parties; never edited (a correction is a new note)."""
@@ -292,6 +295,9 @@ class Note(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Note on #{self.appeal_id} by {self.author_id}"
 
 
 class Verdict(models.Model):
@@ -397,6 +403,9 @@ class AccountAction(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.trader_id}"
+
 
 class OutboxEvent(models.Model):
     """An event for webhook subscribers, written in the same transaction as its cause."""
@@ -476,6 +485,9 @@ class WebhookDelivery(models.Model):
         # The sweep looks for deliveries due now.
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_due")]
 
+    def __str__(self) -> str:
+        return f"{self.event_id} -> {self.subscriber_id} ({self.status})"
+
 
 class AuditEntry(models.Model):
     """Append-only, hash-chained record of every state change and staff action.
@@ -517,3 +529,5 @@ class AuditHead(models.Model):
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
 
+    def __str__(self) -> str:
+        return f"audit head #{self.seq}"

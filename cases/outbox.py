@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-import json
 
 from .models import Appeal, OutboxEvent, WebhookDelivery, WebhookSubscriber
 

@@ -15,6 +15,9 @@ class Role:
     ALL = (ARBITRATOR, SENIOR_ARBITRATOR, TEAM_LEAD, RISK_ANALYST, AUDITOR)
 
 
+# Machine clients: a user in this group, with a token and no password. Not a staff role.
+SERVICE_GROUP = "service_account"
+
 # Custom permissions (declared on Appeal.Meta) the lifecycle checks.
 WORK = "cases.work_appeal"
 ASSIGN = "cases.assign_appeal"
@@ -57,3 +60,13 @@ def user_roles(user: AbstractBaseUser) -> set[str]:
 
 def is_staff_member(user: AbstractBaseUser) -> bool:
     return bool(user_roles(user))
+
+
+def is_service_account(user: AbstractBaseUser) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    cached = getattr(user, "_is_service", None)
+    if cached is None:
+        cached = user.groups.filter(name=SERVICE_GROUP).exists()
+        user._is_service = cached
+    return cached

@@ -48,7 +48,11 @@ def trader_upsert(*, external_id: str, **fields: Any) -> Trader:
 
 
 def order_upsert(
-    *, external_id: str, buyer: dict[str, Any], seller: dict[str, Any], actor: AbstractBaseUser | None,
+    *,
+    external_id: str,
+    buyer: dict[str, Any],
+    seller: dict[str, Any],
+    actor: AbstractBaseUser | None,
     **fields: Any,
 ) -> tuple[Order, bool]:
     """Create or update an order by external_id; returns (order, created)."""
@@ -71,8 +75,12 @@ def order_upsert(
                 if order is None:
                     raise
             else:
-                audit_record(actor=actor, action="order.created", obj=order,
-                             after={"external_id": external_id, **values})
+                audit_record(
+                    actor=actor,
+                    action="order.created",
+                    obj=order,
+                    after={"external_id": external_id, **values},
+                )
                 return order, True
         if (order.buyer_id, order.seller_id) != (buyer_obj.pk, seller_obj.pk):
             raise Conflict("An order's buyer and seller cannot change.", field="buyer")
@@ -82,9 +90,13 @@ def order_upsert(
             for name in changed:
                 setattr(order, name, values[name])
             order.save(update_fields=[*changed, "updated_at"])
-            audit_record(actor=actor, action="order.updated", obj=order,
-                         before={k: before[k] for k in changed},
-                         after={k: values[k] for k in changed})
+            audit_record(
+                actor=actor,
+                action="order.updated",
+                obj=order,
+                before={k: before[k] for k in changed},
+                after={k: values[k] for k in changed},
+            )
         return order, False
 
 
@@ -103,8 +115,13 @@ def chat_ingest(*, order: Order, messages: Iterable[dict[str, Any]]) -> tuple[in
             ChatMessage.objects.filter(external_id__in=ids).values_list("external_id", flat=True)
         )
         new = [
-            ChatMessage(order=order, external_id=m["external_id"], sender=m["sender"],
-                        sent_at=m["sent_at"], text=m["text"])
+            ChatMessage(
+                order=order,
+                external_id=m["external_id"],
+                sender=m["sender"],
+                sent_at=m["sent_at"],
+                text=m["text"],
+            )
             for m in batch
             if m["external_id"] not in existing
         ]
@@ -122,7 +139,9 @@ def signals_ingest(*, trader: Trader, signals: Iterable[dict[str, Any]]) -> tupl
         for item in signals:
             seen_at: datetime = item["seen_at"]
             signal, was_created = AccountSignal.objects.get_or_create(
-                trader=trader, kind=item["kind"], value=item["value"],
+                trader=trader,
+                kind=item["kind"],
+                value=item["value"],
                 defaults={"first_seen_at": seen_at, "last_seen_at": seen_at},
             )
             if was_created:
@@ -143,6 +162,9 @@ def service_account_issue_token(*, name: str) -> tuple[Token, bool]:
     Issuing again rotates the key: the old one stops working at once.
     """
     from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from .roles import SERVICE_GROUP
 
     name = name.strip()
     if not name or len(name) > 100:
@@ -155,19 +177,27 @@ def service_account_issue_token(*, name: str) -> tuple[Token, bool]:
         if created:
             user.set_unusable_password()
             user.save(update_fields=["password"])
+        user.groups.add(Group.objects.get(name=SERVICE_GROUP))
         Token.objects.filter(user=user).delete()
         token = Token.objects.create(user=user)
-        audit_record(actor=None, action="service_token.issued", obj=user,
-                     after={"service": name, "rotated": not created})
+        audit_record(
+            actor=None,
+            action="service_token.issued",
+            obj=user,
+            after={"service": name, "rotated": not created},
+        )
     return token, created
 
 
-def webhook_subscriber_add(*, url: str, secret: str, events: list[str]) -> tuple[WebhookSubscriber, bool]:
+def webhook_subscriber_add(
+    *, url: str, secret: str, events: list[str]
+) -> tuple[WebhookSubscriber, bool]:
     unknown = sorted(set(events) - set(OutboxEvent.Type.values))
     if not events or unknown:
         raise InvalidInput(
             f"Unknown event types {unknown}; choose from {', '.join(OutboxEvent.Type.values)}."
-            if unknown else "Name at least one event type.",
+            if unknown
+            else "Name at least one event type.",
             field="events",
         )
     if len(secret) < 16:
@@ -180,6 +210,10 @@ def webhook_subscriber_add(*, url: str, secret: str, events: list[str]) -> tuple
         subscriber, created = WebhookSubscriber.objects.update_or_create(
             url=url, defaults={"secret": secret, "events": sorted(set(events)), "active": True}
         )
-        audit_record(actor=None, action="webhook_subscriber.saved", obj=subscriber,
-                     after={"url": url, "events": subscriber.events})
+        audit_record(
+            actor=None,
+            action="webhook_subscriber.saved",
+            obj=subscriber,
+            after={"url": url, "events": subscriber.events},
+        )
     return subscriber, created

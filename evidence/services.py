@@ -20,7 +20,12 @@ from cases.models import Appeal, Party, Verdict
 
 from .models import Evidence, evidence_storage
 
-EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "application/pdf": "pdf"}
+EXTENSIONS = {
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "image/webp": "webp",
+    "application/pdf": "pdf",
+}
 CHUNK = 64 * 1024
 
 
@@ -41,7 +46,9 @@ def _spool(upload: IO[bytes], limit: int) -> tuple[tempfile.SpooledTemporaryFile
     """Copy the upload while hashing it, stopping as soon as it passes the size limit."""
     spool = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)
     digest, size = hashlib.sha256(), 0
-    chunks = upload.chunks(CHUNK) if hasattr(upload, "chunks") else iter(lambda: upload.read(CHUNK), b"")
+    chunks = (
+        upload.chunks(CHUNK) if hasattr(upload, "chunks") else iter(lambda: upload.read(CHUNK), b"")
+    )
     for chunk in chunks:
         size += len(chunk)
         if size > limit:
@@ -137,14 +144,34 @@ def evidence_add(
                 stored_here = True
             try:
                 evidence = Evidence.objects.create(
-                    appeal=appeal, party=party, kind=kind, file=name, sha256=sha256,
-                    size=size, content_type=content_type, original_name=original_name[:255],
-                    image_hash=image_hash, width=width, height=height, note=note,
-                    payer_name=payer_name, uploaded_by=actor,
+                    appeal=appeal,
+                    party=party,
+                    kind=kind,
+                    file=name,
+                    sha256=sha256,
+                    size=size,
+                    content_type=content_type,
+                    original_name=original_name[:255],
+                    image_hash=image_hash,
+                    width=width,
+                    height=height,
+                    note=note,
+                    payer_name=payer_name,
+                    uploaded_by=actor,
                 )
-                audit_record(actor=actor, action="evidence.added", obj=evidence, appeal=appeal,
-                             after={"party": party, "kind": kind, "sha256": sha256,
-                                    "size": size, "content_type": content_type})
+                audit_record(
+                    actor=actor,
+                    action="evidence.added",
+                    obj=evidence,
+                    appeal=appeal,
+                    after={
+                        "party": party,
+                        "kind": kind,
+                        "sha256": sha256,
+                        "size": size,
+                        "content_type": content_type,
+                    },
+                )
                 lifecycle.appeal_evidence_received(appeal_id=appeal_id, actor=actor, party=party)
             except Exception:
                 if stored_here:

@@ -2,45 +2,102 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import evidence.models
 from django.conf import settings
 from django.db import migrations, models
 
+import evidence.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('cases', '0001_initial'),
+        ("cases", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Evidence',
+            name="Evidence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('party', models.CharField(choices=[('buyer', 'Buyer'), ('seller', 'Seller')], max_length=8)),
-                ('kind', models.CharField(choices=[('payment_voucher', 'Payment voucher'), ('bank_statement', 'Bank statement'), ('screen_recording', 'Screen recording'), ('identity_document', 'Identity document'), ('other', 'Other')], max_length=20)),
-                ('file', models.FileField(max_length=200, storage=evidence.models.evidence_storage, upload_to='')),
-                ('sha256', models.CharField(max_length=64)),
-                ('size', models.PositiveIntegerField()),
-                ('content_type', models.CharField(choices=[('image/png', 'PNG'), ('image/jpeg', 'JPEG'), ('image/webp', 'WebP'), ('application/pdf', 'PDF')], max_length=32)),
-                ('original_name', models.CharField(blank=True, max_length=255)),
-                ('image_hash', models.CharField(blank=True, max_length=16)),
-                ('width', models.PositiveIntegerField(blank=True, null=True)),
-                ('height', models.PositiveIntegerField(blank=True, null=True)),
-                ('note', models.TextField(blank=True)),
-                ('payer_name', models.CharField(blank=True, max_length=256)),
-                ('uploaded_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('appeal', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='evidence', to='cases.appeal')),
-                ('uploaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "party",
+                    models.CharField(
+                        choices=[("buyer", "Buyer"), ("seller", "Seller")], max_length=8
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("payment_voucher", "Payment voucher"),
+                            ("bank_statement", "Bank statement"),
+                            ("screen_recording", "Screen recording"),
+                            ("identity_document", "Identity document"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "file",
+                    models.FileField(
+                        max_length=200, storage=evidence.models.evidence_storage, upload_to=""
+                    ),
+                ),
+                ("sha256", models.CharField(max_length=64)),
+                ("size", models.PositiveIntegerField()),
+                (
+                    "content_type",
+                    models.CharField(
+                        choices=[
+                            ("image/png", "PNG"),
+                            ("image/jpeg", "JPEG"),
+                            ("image/webp", "WebP"),
+                            ("application/pdf", "PDF"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("original_name", models.CharField(blank=True, max_length=255)),
+                ("image_hash", models.CharField(blank=True, max_length=16)),
+                ("width", models.PositiveIntegerField(blank=True, null=True)),
+                ("height", models.PositiveIntegerField(blank=True, null=True)),
+                ("note", models.TextField(blank=True)),
+                ("payer_name", models.CharField(blank=True, max_length=256)),
+                ("uploaded_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "appeal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="evidence",
+                        to="cases.appeal",
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'evidence',
-                'ordering': ['uploaded_at', 'id'],
-                'indexes': [models.Index(fields=['appeal', 'uploaded_at'], name='evidence_appeal'), models.Index(fields=['sha256'], name='evidence_sha256'), models.Index(fields=['image_hash'], name='evidence_image_hash')],
+                "verbose_name_plural": "evidence",
+                "ordering": ["uploaded_at", "id"],
+                "indexes": [
+                    models.Index(fields=["appeal", "uploaded_at"], name="evidence_appeal"),
+                    models.Index(fields=["sha256"], name="evidence_sha256"),
+                    models.Index(fields=["image_hash"], name="evidence_image_hash"),
+                ],
             },
         ),
     ]

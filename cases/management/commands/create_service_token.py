@@ -17,5 +17,7 @@ class Command(BaseCommand):
     def handle(self, *args, name: str, **options) -> None:
         token, created = service_account_issue_token(name=name)
         what = "Created service account" if created else "Rotated the key of service account"
-        self.stdout.write(f"{what} {token.user.get_username()!r}. Send it as 'Authorization: Token <key>'.")
+        self.stdout.write(
+            f"{what} {token.user.get_username()!r}. Send it as 'Authorization: Token <key>'."
+        )
         self.stdout.write(token.key)

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from datetime import date
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cases.api import errors
+from cases.permissions import IsDeskMember
+
+MAX_DAYS = 366
+
+
+class DailyRangeSerializer(serializers.Serializer):
+    # `from` is a Python keyword: the field is declared under its query-string name below.
+    to = serializers.DateField()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.DateField()
+        return fields
+
+    def validate(self, attrs):
+        if attrs["from"] > attrs["to"]:
+            raise serializers.ValidationError({"from": "Must not be after 'to'."})
+        if (attrs["to"] - attrs["from"]).days >= MAX_DAYS:
+            raise serializers.ValidationError({"to": f"Ask for at most {MAX_DAYS} days."})
+        return attrs
+
+
+class DailyMetricSerializer(serializers.Serializer):
+    """One day of the operations time zone, as the contract names its fields."""
+
+    date = serializers.DateField()
+    appeals_opened = serializers.IntegerField()
+    appeals_resolved = serializers.IntegerField()
+    by_reason = serializers.DictField(child=serializers.IntegerField())
+    by_outcome = serializers.DictField(child=serializers.IntegerField())
+    by_responsible_party = serializers.DictField(child=serializers.IntegerField())
+    appellant_success_rate = serializers.FloatField(allow_null=True)
+    median_first_response_seconds = serializers.FloatField(allow_null=True)
+    median_resolution_seconds = serializers.FloatField(allow_null=True)
+    sla_breaches = serializers.IntegerField()
+    backlog = serializers.IntegerField()
+
+
+class DailyMetricsView(APIView):
+    permission_classes = [IsDeskMember]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", date, required=True, description="First day, YYYY-MM-DD"),
+            OpenApiParameter("to", date, required=True, description="Last day, YYYY-MM-DD"),
+        ],
+        responses={200: DailyMetricSerializer(many=True), **errors(400, 401, 403)},
+        summary="Daily appeal metrics computed by the daily job",
+    )
+    def get(self, request: Request) -> Response:
+        params = DailyRangeSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        # The daily job and its stored rows arrive with the metrics issue; until then
+        # there are no computed days to serve.
+        days: list[dict] = []
+        return Response({"next": None, "previous": None, "results": days})

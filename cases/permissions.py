@@ -1,0 +1,40 @@
+"""Who may call what. Nothing under /api/v1/ is anonymous; a user with neither a staff
+role nor a service account is refused too."""
+
+from __future__ import annotations
+
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from . import roles
+
+
+class IsDeskMember(BasePermission):
+    """Reads: any staff role or service account. Writes: service accounts, and staff who
+    work appeals (auditors and risk analysts read only)."""
+
+    message = "Only service accounts and desk staff may use this API; auditors read only."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not user or not user.is_authenticated:
+            return False
+        if roles.is_service_account(user):
+            return True
+        if not roles.is_staff_member(user):
+            return False
+        return request.method in SAFE_METHODS or user.has_perm(roles.WORK)
+
+
+class IsArbitrator(BasePermission):
+    """Verdicts: a staff user who works appeals. Service tokens never decide."""
+
+    message = "Only an arbitrator may issue a verdict."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(
+            user
+            and user.is_authenticated
+            and not roles.is_service_account(user)
+            and user.has_perm(roles.WORK)
+        )

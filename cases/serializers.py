@@ -1,0 +1,240 @@
+"""The contract's JSON shapes. Serializers validate input; services decide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from .models import AccountSignal, Appeal, ChatMessage, Order, Party, Rule, Trader, Verdict
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """ISO 8601 with a UTC offset; a naive timestamp is ambiguous and refused."""
+
+    default_error_messages = {
+        "naive": "Give the time with a UTC offset, e.g. 2026-11-21T10:00:00+08:00."
+    }
+
+    def to_internal_value(self, value: Any):
+        if isinstance(value, str):
+            parsed = parse_datetime(value.strip())
+            if parsed is not None and timezone.is_naive(parsed):
+                self.fail("naive")
+        return super().to_internal_value(value)
+
+
+class PositiveDecimalField(serializers.DecimalField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_digits", 28)
+        kwargs.setdefault("decimal_places", 8)
+        kwargs.setdefault("min_value", None)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any):
+        value = super().to_internal_value(data)
+        if value <= 0:
+            raise serializers.ValidationError("Must be greater than zero.")
+        return value
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every 4xx answer."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class TraderSerializer(serializers.Serializer):
+    external_id = serializers.CharField(max_length=64)
+    display_name = serializers.CharField(max_length=128)
+    kyc_name = serializers.CharField(max_length=256, required=False, allow_blank=True)
+    country = serializers.CharField(max_length=2, required=False, allow_blank=True)
+    language = serializers.CharField(max_length=16, required=False, allow_blank=True)
+
+
+class OrderSerializer(serializers.Serializer):
+    external_id = serializers.CharField(max_length=64)
+    buyer = TraderSerializer()
+    seller = TraderSerializer()
+    asset = serializers.CharField(max_length=16)
+    crypto_amount = PositiveDecimalField()
+    fiat_currency = serializers.CharField(max_length=8)
+    fiat_amount = PositiveDecimalField(max_digits=20, decimal_places=2)
+    price = PositiveDecimalField()
+    payment_method = serializers.CharField(max_length=64)
+    status = serializers.ChoiceField(choices=Order.Status.choices)
+    created_at = AwareDateTimeField()
+    paid_at = AwareDateTimeField(allow_null=True, required=False)
+    released_at = AwareDateTimeField(allow_null=True, required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["buyer"]["external_id"] == attrs["seller"]["external_id"]:
+            raise serializers.ValidationError({"seller": "Buyer and seller must differ."})
+        return attrs
+
+    def to_representation(self, order: Order) -> dict[str, Any]:
+        def trader(t: Trader) -> dict[str, Any]:
+            return {
+                "external_id": t.external_id,
+                "display_name": t.display_name,
+                "kyc_name": t.kyc_name,
+                "country": t.country,
+                "language": t.language,
+            }
+
+        return {
+            "external_id": order.external_id,
+            "buyer": trader(order.buyer),
+            "seller": trader(order.seller),
+            "asset": order.asset,
+            "crypto_amount": str(order.crypto_amount),
+            "fiat_currency": order.fiat_currency,
+            "fiat_amount": str(order.fiat_amount),
+            "price": str(order.price),
+            "payment_method": order.payment_method,
+            "status": order.status,
+            "created_at": _iso(order.created_at),
+            "paid_at": _iso(order.paid_at),
+            "released_at": _iso(order.released_at),
+        }
+
+
+def _iso(value) -> str | None:
+    # The same ISO 8601 form as every other timestamp the API writes.
+    return serializers.DateTimeField().to_representation(value) if value is not None else None
+
+
+class ChatMessageSerializer(serializers.ModelSerializer):
+    sent_at = AwareDateTimeField()
+
+    class Meta:
+        model = ChatMessage
+        fields = ["external_id", "sender", "sent_at", "text"]
+        # Uniqueness is handled by the idempotent ingest, not refused per message.
+        extra_kwargs = {"external_id": {"validators": []}}
+
+
+class ChatIngestResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+
+
+class SignalSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=AccountSignal.Kind.choices)
+    value = serializers.CharField(max_length=256)
+    seen_at = AwareDateTimeField()
+
+
+class SignalIngestResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+
+
+class RuleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Rule
+        fields = ["code", "title", "text", "reasons", "active"]
+
+
+class VerdictSerializer(serializers.ModelSerializer):
+    rule = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    status = serializers.CharField(source="appeal.status", read_only=True)
+
+    class Meta:
+        model = Verdict
+        fields = [
+            "id",
+            "appeal",
+            "outcome",
+            "responsible_party",
+            "rule",
+            "rationale",
+            "state",
+            "status",
+            "requires_approval",
+            "decided_by",
+            "approved_by",
+            "created_at",
+            "effective_at",
+        ]
+
+
+class VerdictInputSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=Verdict.Outcome.choices)
+    responsible_party = serializers.ChoiceField(choices=Verdict.ResponsibleParty.choices)
+    rule = serializers.CharField(max_length=32)
+    rationale = serializers.CharField()
+    account_action = serializers.ChoiceField(
+        choices=["warning", "p2p_restriction", "freeze"], required=False, allow_blank=True
+    )
+    restriction_days = serializers.IntegerField(min_value=1, max_value=3650, required=False)
+
+
+class RiskSignalSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+
+
+class AppealSerializer(serializers.ModelSerializer):
+    order = serializers.SlugRelatedField(slug_field="external_id", read_only=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    verdict = serializers.SerializerMethodField()
+    risk_signals = RiskSignalSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Appeal
+        fields = [
+            "id",
+            "order",
+            "opened_by",
+            "reason",
+            "description",
+            "channel",
+            "status",
+            "priority",
+            "assignee",
+            "created_at",
+            "updated_at",
+            "first_response_due_at",
+            "first_response_at",
+            "resolution_due_at",
+            "evidence_due_at",
+            "resolved_at",
+            "verdict",
+            "risk_score",
+            "risk_signals",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(VerdictSerializer(allow_null=True))
+    def get_verdict(self, appeal: Appeal) -> dict[str, Any] | None:
+        # `live_verdicts` is prefetched by the views: one query per page, not per row.
+        live = getattr(appeal, "live_verdicts", None)
+        if live is None:
+            live = list(appeal.verdicts.filter(state__in=Verdict.LIVE_STATES))
+        return VerdictSerializer(live[0]).data if live else None
+
+
+class AppealCreateSerializer(serializers.Serializer):
+    order = serializers.CharField(max_length=64)
+    opened_by = serializers.ChoiceField(choices=Party.choices)
+    reason = serializers.ChoiceField(choices=Appeal.Reason.choices)
+    description = serializers.CharField(allow_blank=True, max_length=10_000)
+    channel = serializers.ChoiceField(choices=Appeal.Channel.choices, required=False)
+
+    def validate_order(self, value: str) -> Order:
+        order = Order.objects.select_related("buyer", "seller").filter(external_id=value).first()
+        if order is None:
+            raise serializers.ValidationError(f"No order with external_id {value!r}.")
+        return order
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
