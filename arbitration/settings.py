@@ -31,12 +31,15 @@ def envbool(name: str, default: str) -> bool:
     raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), got {value!r}")
 
 
-def envint(name: str, default: str) -> int:
+def envint(name: str, default: str, minimum: int | None = None) -> int:
     value = os.environ.get(name, default)
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from None
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {number}")
+    return number
 
 
 def envlist(name: str, default: str) -> list[str]:
@@ -51,7 +54,11 @@ def envthresholds(name: str, default: str) -> dict[str, Decimal]:
         try:
             if not sep:
                 raise InvalidOperation
-            result[asset.strip().upper()] = Decimal(amount.strip())
+            value = Decimal(amount.strip())
+            # NaN would make every comparison raise; Infinity would switch four-eyes off.
+            if not value.is_finite() or value < 0:
+                raise InvalidOperation
+            result[asset.strip().upper()] = value
         except InvalidOperation:
             raise ImproperlyConfigured(
                 f"{name} must look like 'USDT:10000,BTC:0.1', got item {item!r}"
@@ -159,7 +166,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # let a fresh checkout serve them before any collectstatic.
 WHITENOISE_USE_FINDERS = True
 # Before any collectstatic, STATIC_ROOT is absent and the finders serve everything.
-warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
+warnings.filterwarnings("ignore", message="No directory at")
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(BASE_DIR / "media")))
 
@@ -171,7 +178,13 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     "evidence": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(MEDIA_ROOT / "evidence"), "base_url": None},
+        # Content-addressed: a name always holds the same bytes, so overwriting is safe
+        # and two concurrent uploads of one file never fork it into name_XXXX copies.
+        "OPTIONS": {
+            "location": str(MEDIA_ROOT / "evidence"),
+            "base_url": None,
+            "allow_overwrite": True,
+        },
     },
 }
 if EVIDENCE_S3_BUCKET:
@@ -186,7 +199,7 @@ if EVIDENCE_S3_BUCKET:
             "location": "evidence",
             "default_acl": "private",
             "querystring_auth": True,
-            "file_overwrite": False,
+            "file_overwrite": True,
         },
     }
 EVIDENCE_MAX_BYTES = envint("EVIDENCE_MAX_BYTES", str(10 * 1024 * 1024))
@@ -203,8 +216,33 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A broker host that drops packets must not hang the web request that enqueues a task:
+# the outbox row is committed already and the sweep delivers it later.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3, "socket_timeout": 5}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5}
 CELERY_TIMEZONE = OPERATIONS_TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+
+# --- Webhooks -------------------------------------------------------------------------
+# Delivery is at least once: a failed POST is retried with exponential backoff and full
+# jitter (base * 2^n seconds, capped), and marked dead after the last attempt. The sweep
+# sends whatever is due and was not sent on commit (a broker outage, a lost retry).
+WEBHOOK_TIMEOUT_SECONDS = envint("WEBHOOK_TIMEOUT_SECONDS", "10", minimum=1)
+WEBHOOK_MAX_ATTEMPTS = envint("WEBHOOK_MAX_ATTEMPTS", "12", minimum=1)
+WEBHOOK_RETRY_BASE_SECONDS = envint("WEBHOOK_RETRY_BASE_SECONDS", "10", minimum=1)
+WEBHOOK_RETRY_MAX_SECONDS = envint("WEBHOOK_RETRY_MAX_SECONDS", "3600", minimum=1)
+WEBHOOK_SWEEP_SECONDS = envint("WEBHOOK_SWEEP_SECONDS", "30", minimum=1)
+# A pending delivery younger than this is left to its on-commit dispatch.
+WEBHOOK_SWEEP_GRACE_SECONDS = envint("WEBHOOK_SWEEP_GRACE_SECONDS", "30", minimum=0)
+WEBHOOK_SWEEP_BATCH = envint("WEBHOOK_SWEEP_BATCH", "500", minimum=1)
+
+CELERY_BEAT_SCHEDULE = {
+    "sweep-webhooks": {
+        "task": "cases.tasks.sweep_webhooks",
+        "schedule": float(WEBHOOK_SWEEP_SECONDS),
+        # A sweep not started before the next one is due is dropped, not stacked up.
+        "options": {"expires": WEBHOOK_SWEEP_SECONDS},
+    },
+}
 
 # --- The desk's rules -----------------------------------------------------------------
 # A verdict on an order above its asset's threshold needs a second reviewer (four-eyes).

@@ -43,8 +43,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     S.IN_REVIEW: frozenset(
         {S.OPEN, S.AWAITING_EVIDENCE, S.ESCALATED, S.PENDING_APPROVAL, S.RESOLVED, S.CANCELLED}
     ),
+    # -> open: the evidence came back to a case nobody owns any more.
     S.AWAITING_EVIDENCE: frozenset(
-        {S.IN_REVIEW, S.ESCALATED, S.PENDING_APPROVAL, S.RESOLVED, S.CANCELLED}
+        {S.OPEN, S.IN_REVIEW, S.ESCALATED, S.PENDING_APPROVAL, S.RESOLVED, S.CANCELLED}
     ),
     S.ESCALATED: frozenset(
         {S.IN_REVIEW, S.AWAITING_EVIDENCE, S.PENDING_APPROVAL, S.RESOLVED, S.CANCELLED}
@@ -67,6 +68,13 @@ def _require(actor: Actor, perm: str, what: str) -> AbstractBaseUser:
     if actor is None or not actor.is_authenticated or not actor.has_perm(perm):
         raise NotAllowed(f"You are not allowed to {what}.")
     return actor
+
+
+def require_writer(actor: Actor, what: str) -> None:
+    """The parties' own requests come from service accounts (or the system); among staff
+    only those who work appeals write. Auditors and risk analysts read."""
+    if actor is not None and roles.is_staff_member(actor) and not actor.has_perm(roles.WORK):
+        raise NotAllowed(f"You are not allowed to {what}.")
 
 
 def _lock(appeal_id: int) -> Appeal:
@@ -238,6 +246,7 @@ def appeal_open(
 def appeal_cancel(*, appeal_id: int, actor: Actor, reason: str = "") -> Appeal:
     """The appellant withdraws (or staff close a duplicate). Refused once a verdict took
     effect; a verdict still waiting for approval is withdrawn with the appeal."""
+    require_writer(actor, "cancel appeals")
     with transaction.atomic():
         appeal = _lock(appeal_id)
         if appeal.status == S.RESOLVED:
@@ -255,7 +264,11 @@ def appeal_cancel(*, appeal_id: int, actor: Actor, reason: str = "") -> Appeal:
             actor=actor,
             action="appeal.cancelled",
             comment=reason,
-            fields={"resolved_at": timezone.now()},
+            fields={
+                "resolved_at": timezone.now(),
+                "evidence_due_at": None,
+                "evidence_requested_from": "",
+            },
             audit_extra={"pending_verdict_withdrawn": bool(withdrawn)},
         )
     return appeal
@@ -312,6 +325,14 @@ def appeal_assign(*, appeal_id: int, assignee: AbstractBaseUser | None, actor: A
             raise InvalidTransition(
                 f"An appeal that is {appeal.get_status_display().lower()} cannot be reassigned."
             )
+        if (
+            assignee is not None
+            and appeal.status == S.ESCALATED
+            and not assignee.has_perm(roles.HANDLE_ESCALATION)
+        ):
+            raise InvalidInput(
+                f"{assignee.get_username()} does not take escalated appeals.", field="assignee"
+            )
         if assignee is None:
             to = S.OPEN if appeal.status == S.IN_REVIEW else appeal.status
         elif appeal.status == S.OPEN:
@@ -359,14 +380,21 @@ def appeal_request_evidence(
         raise InvalidInput("The deadline must be in the future.", field="due_at")
     with transaction.atomic():
         appeal = _lock(appeal_id)
-        _require_handler(appeal, actor, "request evidence")
+        fields: dict[str, Any] = {"evidence_due_at": due_at, "evidence_requested_from": party}
+        if appeal.assignee_id is None:
+            # Whoever asks owns the case, so the reply comes back to someone.
+            if appeal.status == S.ESCALATED:
+                _require(actor, roles.HANDLE_ESCALATION, "work escalated appeals")
+            fields["assignee"] = actor
+        else:
+            _require_handler(appeal, actor, "request evidence")
         _transition(
             appeal,
             S.AWAITING_EVIDENCE,
             actor=actor,
             action="appeal.evidence_requested",
             comment=text,
-            fields={"evidence_due_at": due_at, "evidence_requested_from": party},
+            fields=fields,
         )
         trader = appeal.order.party(party)
         event_emit(
@@ -388,9 +416,10 @@ def appeal_evidence_received(*, appeal_id: int, actor: Actor, party: str) -> App
     with transaction.atomic():
         appeal = _lock(appeal_id)
         if appeal.status == S.AWAITING_EVIDENCE and appeal.evidence_requested_from == party:
+            # Back to its owner's review, or to the open queue if nobody owns it now.
             _transition(
                 appeal,
-                S.IN_REVIEW,
+                S.IN_REVIEW if appeal.assignee_id else S.OPEN,
                 actor=actor,
                 action="appeal.evidence_received",
                 fields={"evidence_due_at": None, "evidence_requested_from": ""},
@@ -644,7 +673,11 @@ def _take_effect(appeal: Appeal, verdict: Verdict, *, actor: AbstractBaseUser) -
         S.RESOLVED,
         actor=actor,
         action="appeal.resolved",
-        fields={"resolved_at": verdict.effective_at, "evidence_due_at": None},
+        fields={
+            "resolved_at": verdict.effective_at,
+            "evidence_due_at": None,
+            "evidence_requested_from": "",
+        },
         audit_extra={"verdict": verdict.pk, "outcome": verdict.outcome},
     )
     order = appeal.order
@@ -656,7 +689,8 @@ def _take_effect(appeal: Appeal, verdict: Verdict, *, actor: AbstractBaseUser) -
             "order": order.external_id,
             "outcome": verdict.outcome,
             "responsible_party": verdict.responsible_party,
-            "crypto_amount": str(order.crypto_amount),
+            # Fixed-point: str() would give "1E-8" for tiny amounts.
+            "crypto_amount": format(order.crypto_amount, "f"),
             "asset": order.asset,
             "verdict": verdict.pk,
             "rule": verdict.rule.code,

@@ -398,7 +398,7 @@ class AccountAction(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(kind="p2p_restriction") | Q(days__gt=0),
+                condition=~Q(kind="p2p_restriction") | Q(days__isnull=False, days__gt=0),
                 name="restriction_has_days",
             ),
         ]

@@ -65,7 +65,7 @@ def _spool(upload: IO[bytes], limit: int) -> tuple[tempfile.SpooledTemporaryFile
 def image_dhash(image: Image.Image) -> str:
     """64-bit difference hash: survives re-encoding and resizing of a recycled voucher."""
     small = image.convert("L").resize((9, 8), Image.Resampling.LANCZOS)
-    pixels = list(small.getdata())
+    pixels = small.tobytes()
     bits = 0
     for row in range(8):
         for col in range(8):
@@ -90,7 +90,12 @@ def _inspect_image(spool: IO[bytes]) -> tuple[int, int, str]:
             return width, height, image_dhash(image)
     except InvalidInput:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:
+        # Pillow refuses far-too-large images inside Image.open, before the check above.
+        raise InvalidInput(
+            f"The image has too many pixels; the limit is {max_pixels:,} pixels.", field="file"
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise InvalidInput("The image is damaged or not a real image.", field="file") from None
     finally:
         spool.seek(0)
@@ -108,6 +113,7 @@ def evidence_add(
     payer_name: str = "",
 ) -> Evidence:
     """Validate and store one file for an appeal. A refused file leaves nothing behind."""
+    lifecycle.require_writer(actor, "add evidence")
     if party not in Party.values:
         raise InvalidInput("party must be 'buyer' or 'seller'.", field="party")
     if kind not in Evidence.Kind.values:
@@ -131,52 +137,50 @@ def evidence_add(
             raise InvalidInput("The PDF is truncated or damaged.", field="file")
         name = f"{sha256[:2]}/{sha256[2:4]}/{sha256}.{EXTENSIONS[content_type]}"
         storage = evidence_storage()
-        stored_here = False
         with transaction.atomic():
-            appeal = Appeal.objects.select_for_update(of=("self",)).get(pk=appeal_id)
+            appeal = Appeal.objects.select_for_update(of=("self",)).filter(pk=appeal_id).first()
+            if appeal is None:
+                raise InvalidInput(f"Appeal {appeal_id} does not exist.", field="appeal")
             if appeal.verdicts.filter(state=Verdict.State.EFFECTIVE).exists():
                 raise Conflict("Evidence is locked: a verdict has taken effect.", field="file")
             if appeal.is_closed:
                 raise Conflict("The appeal is closed; evidence can no longer be added.")
-            # Same bytes, same name: a second upload of one file reuses the stored blob.
+            # Same bytes, same name: a second upload of one file reuses the stored blob, and
+            # two at once both write the same bytes (the storage overwrites). A blob is never
+            # deleted here: another row may point at it. If the transaction fails after the
+            # write, the blob is an orphan, harmless because nothing names it.
             if not storage.exists(name):
                 storage.save(name, File(spool, name=name))
-                stored_here = True
-            try:
-                evidence = Evidence.objects.create(
-                    appeal=appeal,
-                    party=party,
-                    kind=kind,
-                    file=name,
-                    sha256=sha256,
-                    size=size,
-                    content_type=content_type,
-                    original_name=original_name[:255],
-                    image_hash=image_hash,
-                    width=width,
-                    height=height,
-                    note=note,
-                    payer_name=payer_name,
-                    uploaded_by=actor,
-                )
-                audit_record(
-                    actor=actor,
-                    action="evidence.added",
-                    obj=evidence,
-                    appeal=appeal,
-                    after={
-                        "party": party,
-                        "kind": kind,
-                        "sha256": sha256,
-                        "size": size,
-                        "content_type": content_type,
-                    },
-                )
-                lifecycle.appeal_evidence_received(appeal_id=appeal_id, actor=actor, party=party)
-            except Exception:
-                if stored_here:
-                    storage.delete(name)
-                raise
+            evidence = Evidence.objects.create(
+                appeal=appeal,
+                party=party,
+                kind=kind,
+                file=name,
+                sha256=sha256,
+                size=size,
+                content_type=content_type,
+                original_name=original_name[:255],
+                image_hash=image_hash,
+                width=width,
+                height=height,
+                note=note,
+                payer_name=payer_name,
+                uploaded_by=actor,
+            )
+            audit_record(
+                actor=actor,
+                action="evidence.added",
+                obj=evidence,
+                appeal=appeal,
+                after={
+                    "party": party,
+                    "kind": kind,
+                    "sha256": sha256,
+                    "size": size,
+                    "content_type": content_type,
+                },
+            )
+            lifecycle.appeal_evidence_received(appeal_id=appeal_id, actor=actor, party=party)
     return evidence
 
 

@@ -31,7 +31,7 @@ def create_roles(apps, schema_editor):
     readable = list(
         Permission.objects.filter(
             content_type__app_label__in=READ_APPS, codename__startswith="view_"
-        )
+        ).exclude(codename__in=["view_risk", "view_metrics"])
     )
     for role, codenames in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role)
