@@ -1,0 +1,159 @@
+"""What `migrate` sets up: the staff roles, the default rulebook and the audit chain's head."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+
+from cases import roles
+from cases.audit import GENESIS
+from cases.models import Appeal, AuditHead, Rule
+
+pytestmark = pytest.mark.django_db
+
+STAFF_ROLES = ["arbitrator", "senior_arbitrator", "team_lead", "risk_analyst", "auditor"]
+
+
+def test_the_five_staff_roles_exist():
+    assert set(Group.objects.values_list("name", flat=True)) >= set(STAFF_ROLES)
+    assert roles.Role.ALL == tuple(STAFF_ROLES)
+
+
+# role -> permissions it must have / must not have.
+EXPECTED = {
+    "arbitrator": (
+        {"cases.work_appeal", "cases.view_appeal", "cases.view_verdict", "evidence.view_evidence"},
+        {
+            "cases.approve_verdict",
+            "cases.assign_appeal",
+            "cases.handle_escalation",
+            "cases.change_appeal",
+        },
+    ),
+    "senior_arbitrator": (
+        {
+            "cases.work_appeal",
+            "cases.assign_appeal",
+            "cases.handle_escalation",
+            "cases.approve_verdict",
+            "cases.view_appeal",
+        },
+        {"cases.change_rule", "cases.change_appeal"},
+    ),
+    "team_lead": (
+        {
+            "cases.work_appeal",
+            "cases.assign_appeal",
+            "cases.handle_escalation",
+            "cases.approve_verdict",
+            "cases.view_metrics",
+            "cases.view_risk",
+            "cases.add_rule",
+            "cases.change_rule",
+            "cases.add_webhooksubscriber",
+            "cases.change_webhooksubscriber",
+        },
+        {"cases.change_appeal", "cases.delete_auditentry", "cases.change_verdict"},
+    ),
+    "risk_analyst": (
+        {
+            "cases.view_risk",
+            "cases.view_metrics",
+            "cases.view_appeal",
+            "cases.view_trader",
+            "cases.view_accountsignal",
+        },
+        {"cases.work_appeal", "cases.approve_verdict", "cases.assign_appeal"},
+    ),
+    "auditor": (
+        {
+            "cases.view_appeal",
+            "cases.view_auditentry",
+            "cases.view_verdict",
+            "cases.view_note",
+            "evidence.view_evidence",
+        },
+        {
+            "cases.work_appeal",
+            "cases.approve_verdict",
+            "cases.assign_appeal",
+            "cases.handle_escalation",
+            "cases.change_rule",
+            "cases.add_rule",
+            "cases.change_webhooksubscriber",
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("role", STAFF_ROLES)
+def test_each_role_has_its_permissions(role, make_user):
+    has, has_not = EXPECTED[role]
+    user = make_user(role)
+    assert {perm for perm in has if user.has_perm(perm)} == has
+    assert {perm for perm in has_not if user.has_perm(perm)} == set()
+
+
+CUSTOM = {codename for codename, _ in Appeal._meta.permissions}
+
+
+@pytest.mark.parametrize("role", STAFF_ROLES)
+def test_each_group_holds_exactly_the_custom_permissions_of_its_role(role):
+    """view_risk and view_metrics are custom permissions, not model views: they go to the
+    roles that list them, not to everyone who reads cases."""
+    held = set(
+        Group.objects.get(name=role)
+        .permissions.filter(content_type__app_label="cases", codename__in=CUSTOM)
+        .values_list("codename", flat=True)
+    )
+    assert held == CUSTOM & set(roles.ROLE_PERMISSIONS[role])
+
+
+@pytest.mark.parametrize("role", STAFF_ROLES)
+def test_every_role_reads_every_desk_model(role):
+    group = Group.objects.get(name=role)
+    views = set(
+        group.permissions.filter(codename__startswith="view_").values_list(
+            "content_type__app_label", "codename"
+        )
+    )
+    for model in ("appeal", "verdict", "note", "auditentry", "order", "chatmessage"):
+        assert ("cases", f"view_{model}") in views
+    assert ("evidence", "view_evidence") in views
+
+
+@pytest.mark.parametrize("role", ["risk_analyst", "auditor"])
+def test_read_only_roles_hold_no_write_permission(role):
+    codenames = Group.objects.get(name=role).permissions.values_list("codename", flat=True)
+    assert not [c for c in codenames if c.split("_")[0] in ("add", "change", "delete")]
+
+
+def test_the_migration_grants_what_the_roles_module_says():
+    migration = importlib.import_module("cases.migrations.0002_roles_and_audit_head")
+    assert migration.ROLE_PERMISSIONS == roles.ROLE_PERMISSIONS
+
+
+def test_a_service_account_holds_no_staff_role(service_account):
+    assert not roles.is_staff_member(service_account)
+    assert not service_account.has_perm(roles.WORK)
+
+
+def test_the_default_rulebook_covers_every_appeal_reason():
+    rules = list(Rule.objects.filter(active=True))
+    assert rules
+    covered = {reason for rule in rules for reason in rule.reasons}
+    assert covered >= set(Appeal.Reason.values)
+    assert all(rule.title and rule.text for rule in rules)
+    assert len({rule.code for rule in rules}) == len(rules)
+
+
+def test_the_audit_chain_starts_at_genesis():
+    head = AuditHead.objects.get()
+    assert (head.pk, head.seq, head.hash) == (1, 0, GENESIS)
+
+
+def test_the_models_and_the_migrations_agree():
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
