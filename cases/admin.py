@@ -4,8 +4,14 @@ edit the rulebook and webhook subscribers."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from functools import partial
+
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .models import (
     AccountAction,
@@ -23,6 +29,8 @@ from .models import (
     WebhookDelivery,
     WebhookSubscriber,
 )
+from .tasks import deliver_webhook, enqueue
+from .webhooks import deliveries_retry
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -196,10 +204,35 @@ class WebhookSubscriberAdmin(admin.ModelAdmin):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    """Read-only, with one action: send failed or dead deliveries again now."""
+
     list_display = ("event", "subscriber", "status", "attempts", "next_attempt_at",
                     "last_status_code", "delivered_at")
-    list_filter = ("status",)
+    list_filter = ("status", "subscriber")
     list_select_related = ("event", "subscriber")
+    actions = ["retry_now"]
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        # Whoever manages subscribers (team leads) may also resend to them.
+        user = request.user
+        return user.is_superuser or user.has_perm("cases.change_webhooksubscriber")
+
+    @admin.action(description=_("Retry now"), permissions=["retry"])
+    def retry_now(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
+        ids = list(queryset.values_list("id", flat=True))
+        reset = deliveries_retry(delivery_ids=ids, actor=request.user)
+        for delivery_id in reset:
+            # After the reset commits, so the worker finds the row due.
+            transaction.on_commit(partial(enqueue, deliver_webhook, delivery_id))
+        self.message_user(
+            request,
+            gettext(
+                "%(reset)d of %(selected)d deliveries queued to send again; pending and "
+                "delivered ones were left alone."
+            )
+            % {"reset": len(reset), "selected": len(ids)},
+            messages.SUCCESS if reset else messages.WARNING,
+        )
 
 
 @admin.register(AuditEntry)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from .models import Appeal, OutboxEvent, WebhookDelivery, WebhookSubscriber
+from .tasks import dispatch_event, enqueue
 
 
 def event_emit(*, type: str, data: dict[str, Any], appeal: Appeal | None = None) -> OutboxEvent:
@@ -27,4 +29,8 @@ def event_emit(*, type: str, data: dict[str, Any], appeal: Appeal | None = None)
         WebhookDelivery(event=event, subscriber=s, next_attempt_at=event.created_at)
         for s in subscribers
     )
+    if subscribers:
+        # enqueue() logs a broker error instead of raising it: the cause is committed by
+        # then, and its request must still succeed; the sweep delivers the event later.
+        transaction.on_commit(partial(enqueue, dispatch_event, str(event.id)))
     return event

@@ -1,0 +1,225 @@
+"""Webhook delivery: sign an event, POST it to one subscriber, record what happened.
+
+Delivery is at least once. A delivery row is claimed with a compare-and-swap update that
+pushes its `next_attempt_at` forward by a lease, so two workers (or a retry and the
+sweep) never POST the same delivery at the same moment; a worker that dies mid-POST
+leaves a lease that expires, and the sweep tries again. The same code runs on SQLite,
+which has no SELECT ... FOR UPDATE SKIP LOCKED.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import random
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+import requests
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from .audit import audit_record
+from .models import OutboxEvent, WebhookDelivery
+
+logger = logging.getLogger(__name__)
+
+Status = WebhookDelivery.Status
+USER_AGENT = "ArbitrationDesk-Webhooks/1.0"
+# Statuses the task may still send; delivered and dead are final.
+SENDABLE = (Status.PENDING, Status.FAILED)
+# How much of a failing subscriber's answer is kept in last_error.
+ERROR_SNIPPET_BYTES = 500
+
+
+def sign(body: bytes, secret: str) -> str:
+    """The X-Arbitration-Signature value: HMAC-SHA256 of the exact raw body."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def event_body(event: OutboxEvent) -> bytes:
+    """The envelope serialized once: these bytes are both signed and sent."""
+    return json.dumps(event.envelope(), separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def delivery_headers(delivery: WebhookDelivery, body: bytes) -> dict[str, str]:
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "X-Arbitration-Event": delivery.event.type,
+        "X-Arbitration-Signature": sign(body, delivery.subscriber.secret),
+        "X-Arbitration-Delivery": str(delivery.pk),
+    }
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff with full jitter after the `attempts`-th failed attempt."""
+    ceiling = min(
+        settings.WEBHOOK_RETRY_MAX_SECONDS,
+        settings.WEBHOOK_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0),
+    )
+    return timedelta(seconds=random.uniform(0, ceiling))
+
+
+def claim_lease() -> timedelta:
+    # requests' timeout bounds the connect and each read separately, not the whole
+    # exchange: the lease covers both plus the short body read, with a margin.
+    return timedelta(seconds=3 * settings.WEBHOOK_TIMEOUT_SECONDS + 30)
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str]:
+    """POST once. Returns (status code or None, error text; empty when it was a 2xx)."""
+    try:
+        # Redirects are never followed: a 3xx could send a signed event to another host.
+        with requests.post(
+            url,
+            data=body,
+            headers=headers,
+            timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
+            allow_redirects=False,
+            # Streamed so a subscriber answering with a huge body cannot fill memory.
+            stream=True,
+        ) as response:
+            code = response.status_code
+            if 200 <= code < 300:
+                return code, ""
+            if 300 <= code < 400:
+                location = response.headers.get("Location", "")
+                return code, f"HTTP {code}: redirects are not followed (Location: {location})"
+            snippet = response.raw.read(ERROR_SNIPPET_BYTES, decode_content=True) or b""
+            return code, f"HTTP {code}: {snippet.decode('utf-8', 'replace')}".strip()
+    except requests.RequestException as exc:
+        return None, f"{type(exc).__name__}: {exc}"[:1000]
+
+
+def delivery_attempt(*, delivery_id: int) -> datetime | None:
+    """Try one delivery once, if it is due and nobody else is sending it.
+
+    Returns when to try again if this call made an attempt that failed and will be
+    retried; None when it was delivered, is dead, or was not ours to send.
+    """
+    now = timezone.now()
+    lease_until = now + claim_lease()
+    # The claim: only a due, unfinished row moves, and only one caller moves it, because
+    # the row no longer matches `next_attempt_at <= now` once its lease is written.
+    claimed = WebhookDelivery.objects.filter(
+        id=delivery_id,
+        status__in=SENDABLE,
+        next_attempt_at__lte=now,
+        attempts__lt=settings.WEBHOOK_MAX_ATTEMPTS,
+    ).update(next_attempt_at=lease_until, attempts=F("attempts") + 1)
+    if not claimed:
+        return None
+    delivery = WebhookDelivery.objects.select_related("event", "subscriber").get(id=delivery_id)
+    # Our lease is the token: a result is written only while the row still carries it.
+    ours = WebhookDelivery.objects.filter(
+        id=delivery_id, status=delivery.status, next_attempt_at=lease_until
+    )
+    if not delivery.subscriber.active:
+        ours.update(status=Status.DEAD, last_error="The subscriber was deactivated.")
+        return None
+
+    body = event_body(delivery.event)
+    code, error = _post(delivery.subscriber.url, body, delivery_headers(delivery, body))
+    finished = timezone.now()
+
+    if not error:
+        # A 2xx is final whoever holds the row now: never send an acknowledged event again.
+        WebhookDelivery.objects.filter(id=delivery_id).exclude(status=Status.DELIVERED).update(
+            status=Status.DELIVERED, delivered_at=finished, last_status_code=code, last_error=""
+        )
+        logger.info("Webhook delivery %s delivered (HTTP %s)", delivery_id, code)
+        return None
+
+    if delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
+        if ours.update(status=Status.DEAD, last_error=error, last_status_code=code):
+            logger.error(
+                "Webhook delivery %s is dead after %s attempts: %s",
+                delivery_id,
+                delivery.attempts,
+                error,
+            )
+        return None
+
+    retry_at = finished + retry_delay(delivery.attempts)
+    if not ours.update(
+        status=Status.FAILED, last_error=error, last_status_code=code, next_attempt_at=retry_at
+    ):
+        # The lease ran out (or an admin retried it) and someone else owns the row now.
+        logger.warning("Webhook delivery %s: lease lost, result dropped: %s", delivery_id, error)
+        return None
+    logger.warning(
+        "Webhook delivery %s failed (attempt %s), retry at %s: %s",
+        delivery_id,
+        delivery.attempts,
+        retry_at.isoformat(),
+        error,
+    )
+    return retry_at
+
+
+def deliveries_due(*, now: datetime, limit: int) -> list[int]:
+    """Ids the sweep should (re)send: failed ones whose retry is due, and pending ones
+    whose dispatch on commit should long have happened (the broker may have been down).
+
+    Uses the (status, next_attempt_at) index.
+    """
+    grace = now - timedelta(seconds=settings.WEBHOOK_SWEEP_GRACE_SECONDS)
+    return list(
+        WebhookDelivery.objects.filter(
+            Q(status=Status.FAILED) | Q(status=Status.PENDING, created_at__lte=grace),
+            next_attempt_at__lte=now,
+            attempts__lt=settings.WEBHOOK_MAX_ATTEMPTS,
+        )
+        .order_by("next_attempt_at")
+        .values_list("id", flat=True)[:limit]
+    )
+
+
+def deliveries_give_up(*, now: datetime) -> int:
+    """Mark dead the rows whose every attempt was cut off (a worker died mid-POST each
+    time): their lease expired with no result, and no attempts are left to claim them."""
+    return WebhookDelivery.objects.filter(
+        status__in=SENDABLE,
+        next_attempt_at__lte=now,
+        attempts__gte=settings.WEBHOOK_MAX_ATTEMPTS,
+    ).update(status=Status.DEAD, last_error="Gave up: the last attempt never finished.")
+
+
+def deliveries_retry(*, delivery_ids: Iterable[int], actor: AbstractBaseUser | None) -> list[int]:
+    """Put failed or dead deliveries back in line now, with a fresh set of attempts.
+
+    Returns the ids reset; the caller enqueues them after commit.
+    """
+    now = timezone.now()
+    reset: list[int] = []
+    with transaction.atomic():
+        deliveries = (
+            WebhookDelivery.objects.select_for_update(of=("self",))
+            .select_related("event__appeal")
+            .filter(id__in=list(delivery_ids), status__in=(Status.FAILED, Status.DEAD))
+            .order_by("id")
+        )
+        for delivery in deliveries:
+            before = {
+                "status": delivery.status,
+                "attempts": delivery.attempts,
+                "last_error": delivery.last_error,
+            }
+            delivery.status, delivery.attempts, delivery.next_attempt_at = Status.PENDING, 0, now
+            delivery.save(update_fields=["status", "attempts", "next_attempt_at"])
+            audit_record(
+                actor=actor,
+                action="webhook_delivery.retried",
+                obj=delivery,
+                appeal=delivery.event.appeal,
+                before=before,
+                after={"status": delivery.status, "attempts": 0, "event": delivery.event_id},
+            )
+            reset.append(delivery.pk)
+    return reset
