@@ -253,6 +253,8 @@ FOUR_EYES_THRESHOLDS = envthresholds(
 SLA_FIRST_RESPONSE_MINUTES = envint("SLA_FIRST_RESPONSE_MINUTES", "30")
 SLA_RESOLUTION_HOURS = envint("SLA_RESOLUTION_HOURS", "48")
 SLA_EVIDENCE_HOURS = envint("SLA_EVIDENCE_HOURS", "24")
+# A party may contest an effective verdict once, within this many days.
+REVIEW_WINDOW_DAYS = envint("REVIEW_WINDOW_DAYS", "7")
 
 # --- REST framework -------------------------------------------------------------------
 REST_FRAMEWORK = {

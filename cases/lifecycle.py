@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from arbitration.exceptions import Conflict, InvalidInput, InvalidTransition, NotAllowed
@@ -32,6 +33,7 @@ from .models import (
     Rule,
     Trader,
     Verdict,
+    VerdictReview,
 )
 from .outbox import event_emit
 
@@ -170,6 +172,24 @@ def four_eyes_required(order: Order) -> bool:
     return threshold is None or order.crypto_amount > threshold
 
 
+def queue_columns(order: Order) -> dict[str, Any]:
+    """The order facts the queue filters and sorts on, copied onto the appeal."""
+    last = (
+        order.messages.exclude(sender="system")
+        .order_by("-sent_at")
+        .values_list("sent_at", flat=True)
+        .first()
+    )
+    return {
+        "crypto_amount": order.crypto_amount,
+        "asset": order.asset,
+        "payment_method": order.payment_method,
+        "buyer_language": order.buyer.language,
+        "seller_language": order.seller.language,
+        "last_party_message_at": last,
+    }
+
+
 def appeal_open(
     *,
     order: Order,
@@ -212,6 +232,7 @@ def appeal_open(
                     first_response_due_at=at
                     + timedelta(minutes=settings.SLA_FIRST_RESPONSE_MINUTES),
                     resolution_due_at=at + timedelta(hours=settings.SLA_RESOLUTION_HOURS),
+                    **queue_columns(order),
                 )
         except IntegrityError:
             raise Conflict("This order already has an unresolved appeal.", field="order") from None
@@ -779,3 +800,186 @@ def account_action_take(
             },
         )
     return action
+
+
+# --- second-level review ------------------------------------------------------------------
+
+
+def review_eligible_reviewers(appeal: Appeal) -> QuerySet:
+    """Seniors and leads who have handled none of either party's cases, this one included:
+    never assigned one, never decided or approved a verdict on one."""
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    parties = [appeal.order.buyer_id, appeal.order.seller_id]
+    their_appeals = Appeal.objects.filter(
+        Q(order__buyer_id__in=parties) | Q(order__seller_id__in=parties)
+    )
+    handled = (
+        Q(assigned_appeals__in=their_appeals)
+        | Q(verdicts_decided__appeal__in=their_appeals)
+        | Q(verdicts_approved__appeal__in=their_appeals)
+    )
+    return (
+        User.objects.filter(
+            is_active=True,
+            groups__name__in=[roles.Role.SENIOR_ARBITRATOR, roles.Role.TEAM_LEAD],
+        )
+        .exclude(pk__in=User.objects.filter(handled).values("pk"))
+        .distinct()
+    )
+
+
+def _check_reviewer(review: VerdictReview, reviewer: AbstractBaseUser) -> None:
+    if not review_eligible_reviewers(review.appeal).filter(pk=reviewer.pk).exists():
+        raise InvalidInput(
+            f"{reviewer.get_username()} cannot review this verdict: a reviewer must be a senior "
+            "who has handled none of either party's cases.",
+            field="reviewer",
+        )
+
+
+def review_request(*, appeal_id: int, party: str, reason: str, actor: Actor) -> VerdictReview:
+    """A party contests the effective verdict: once, within the review window."""
+    require_writer(actor, "request reviews")
+    if party not in Party.values:
+        raise InvalidInput("party must be 'buyer' or 'seller'.", field="party")
+    if not reason.strip():
+        raise InvalidInput("Say why the verdict is contested.", field="reason")
+    with transaction.atomic():
+        appeal = _lock(appeal_id)
+        verdict = appeal.verdicts.filter(state=Verdict.State.EFFECTIVE).first()
+        if appeal.status != S.RESOLVED or verdict is None:
+            raise Conflict("Only an effective verdict can be contested.")
+        if VerdictReview.objects.filter(appeal=appeal).exists():
+            raise Conflict("This verdict has already been contested; a verdict is reviewed once.")
+        closes = verdict.effective_at + timedelta(days=settings.REVIEW_WINDOW_DAYS)
+        if timezone.now() > closes:
+            raise Conflict(
+                f"The review window closed on {closes:%Y-%m-%d %H:%M} UTC.", field="appeal"
+            )
+        # The least busy eligible reviewer; none eligible leaves it for a team lead.
+        reviewer = (
+            review_eligible_reviewers(appeal)
+            .annotate(
+                open_reviews=Count(
+                    "verdict_reviews",
+                    filter=Q(verdict_reviews__state=VerdictReview.State.PENDING),
+                )
+            )
+            .order_by("open_reviews", "pk")
+            .first()
+        )
+        review = VerdictReview.objects.create(
+            appeal=appeal, verdict=verdict, requested_by=party, reason=reason, reviewer=reviewer
+        )
+        audit_record(
+            actor=actor,
+            action="review.requested",
+            obj=review,
+            appeal=appeal,
+            after={"party": party, "reason": reason, "reviewer": reviewer and reviewer.pk},
+        )
+    return review
+
+
+def review_assign(*, review_id: int, reviewer: AbstractBaseUser, actor: Actor) -> VerdictReview:
+    actor = _require(actor, roles.ASSIGN, "assign reviews")
+    with transaction.atomic():
+        review = _lock_review(review_id)
+        if review.state != VerdictReview.State.PENDING:
+            raise Conflict("This review is already decided.")
+        _check_reviewer(review, reviewer)
+        before = {"reviewer": review.reviewer_id}
+        review.reviewer = reviewer
+        review.save(update_fields=["reviewer"])
+        audit_record(
+            actor=actor,
+            action="review.assigned",
+            obj=review,
+            appeal=review.appeal,
+            before=before,
+            after={"reviewer": reviewer.pk},
+        )
+    return review
+
+
+def review_decide(
+    *,
+    review_id: int,
+    actor: Actor,
+    uphold: bool,
+    rationale: str,
+    outcome: str = "",
+    responsible_party: str = "",
+) -> VerdictReview:
+    """Uphold the verdict, or reverse it: funds already moved are not moved again; the
+    corrected outcome is recorded and verdict.reversed tells the exchange to compensate."""
+    actor = _require(actor, roles.HANDLE_ESCALATION, "decide reviews")
+    if not rationale.strip():
+        raise InvalidInput("A review decision needs a rationale.", field="rationale")
+    with transaction.atomic():
+        review = _lock_review(review_id)
+        if review.state != VerdictReview.State.PENDING:
+            raise Conflict("This review is already decided.")
+        if review.reviewer_id != actor.pk:
+            raise NotAllowed("Only the assigned reviewer decides this review.")
+        _check_reviewer(review, actor)
+        original = review.verdict
+        if not uphold:
+            if outcome not in Verdict.Outcome.values or outcome == original.outcome:
+                raise InvalidInput(
+                    "A reversal needs an outcome different from the verdict's.", field="outcome"
+                )
+            if responsible_party not in Verdict.ResponsibleParty.values:
+                raise InvalidInput("Name the responsible party.", field="responsible_party")
+        review.state = VerdictReview.State.UPHELD if uphold else VerdictReview.State.REVERSED
+        review.corrected_outcome = "" if uphold else outcome
+        review.corrected_responsible_party = "" if uphold else responsible_party
+        review.rationale = rationale
+        review.decided_at = timezone.now()
+        review.save()
+        audit_record(
+            actor=actor,
+            action=f"review.{review.state}",
+            obj=review,
+            appeal=review.appeal,
+            before={"outcome": original.outcome},
+            after={
+                "state": review.state,
+                "corrected_outcome": review.corrected_outcome,
+                "corrected_responsible_party": review.corrected_responsible_party,
+                "rationale": rationale,
+            },
+        )
+        if not uphold:
+            order = review.appeal.order
+            event_emit(
+                type="verdict.reversed",
+                appeal=review.appeal,
+                data={
+                    "appeal": review.appeal_id,
+                    "order": order.external_id,
+                    "verdict": original.pk,
+                    "original_outcome": original.outcome,
+                    "corrected_outcome": outcome,
+                    "responsible_party": responsible_party,
+                    "crypto_amount": format(order.crypto_amount, "f"),
+                    "asset": order.asset,
+                },
+            )
+    return review
+
+
+def _lock_review(review_id: int) -> VerdictReview:
+    appeal_id = (
+        VerdictReview.objects.filter(pk=review_id).values_list("appeal_id", flat=True).first()
+    )
+    if appeal_id is None:
+        raise InvalidInput(f"Review {review_id} does not exist.", field="review")
+    _lock(appeal_id)
+    return (
+        VerdictReview.objects.select_for_update(of=("self",))
+        .select_related("appeal__order", "verdict")
+        .get(pk=review_id)
+    )

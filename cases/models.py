@@ -218,6 +218,15 @@ class Appeal(models.Model):
     # Filled by the risk engine (a later issue): 0-100 and the [{code, detail}] behind it.
     risk_score = models.PositiveSmallIntegerField(null=True, blank=True)
     risk_signals = models.JSONField(default=list, blank=True)
+    # Copied from the order when the appeal opens, so the queue filters and sorts on one
+    # table at a million rows instead of joining orders and traders for every page.
+    crypto_amount = models.DecimalField(**AMOUNT, db_default=0)
+    asset = models.CharField(max_length=16, blank=True, db_default="")
+    payment_method = models.CharField(max_length=64, blank=True, db_default="")
+    buyer_language = models.CharField(max_length=16, blank=True, db_default="")
+    seller_language = models.CharField(max_length=16, blank=True, db_default="")
+    # The latest chat message from a party (not the system): "who is waiting for us".
+    last_party_message_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         permissions = [
@@ -248,6 +257,12 @@ class Appeal(models.Model):
             models.Index(fields=["created_at", "id"], name="appeal_created"),
             models.Index(fields=["resolved_at"], name="appeal_resolved"),
             models.Index(fields=["opened_by", "status"], name="appeal_opened_by_status"),
+            models.Index(fields=["status", "created_at", "id"], name="appeal_status_created"),
+            models.Index(fields=["status", "crypto_amount", "id"], name="appeal_status_amount"),
+            models.Index(
+                fields=["status", "last_party_message_at", "id"], name="appeal_status_last_msg"
+            ),
+            models.Index(fields=["payment_method", "status"], name="appeal_method_status"),
         ]
 
     def __str__(self) -> str:
@@ -415,6 +430,7 @@ class OutboxEvent(models.Model):
         APPEAL_STATUS_CHANGED = "appeal.status_changed", "appeal.status_changed"
         ACCOUNT_ACTION_TAKEN = "account.action_taken", "account.action_taken"
         PARTY_MESSAGE = "party.message", "party.message"
+        VERDICT_REVERSED = "verdict.reversed", "verdict.reversed"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     type = models.CharField(max_length=32, choices=Type.choices)
@@ -531,3 +547,116 @@ class AuditHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit head #{self.seq}"
+
+
+class StaffProfile(models.Model):
+    """Per-user preferences: the time zone times are shown in, and the UI language."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="desk_profile"
+    )
+    time_zone = models.CharField(max_length=64, blank=True)
+    language = models.CharField(max_length=16, blank=True)
+
+    def __str__(self) -> str:
+        return f"profile of {self.user_id}"
+
+
+class CannedReply(models.Model):
+    """A message template for parties, per language, with {variables}; see cases.tools."""
+
+    key = models.SlugField(max_length=64)
+    language = models.CharField(max_length=16)
+    title = models.CharField(max_length=120)
+    text = models.TextField()
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["key", "language"]
+        verbose_name_plural = "canned replies"
+        constraints = [
+            models.UniqueConstraint(fields=["key", "language"], name="canned_reply_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} [{self.language}]"
+
+
+class PenaltyRule(models.Model):
+    """The penalty matrix: for a reason code, the account action suggested for the party
+    found responsible, on a first offence and on a repeat one."""
+
+    reason = models.CharField(max_length=32, choices=Appeal.Reason.choices, unique=True)
+    first_action = models.CharField(max_length=16, choices=AccountAction.Kind.choices, blank=True)
+    first_days = models.PositiveIntegerField(null=True, blank=True)
+    repeat_action = models.CharField(max_length=16, choices=AccountAction.Kind.choices, blank=True)
+    repeat_days = models.PositiveIntegerField(null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["reason"]
+
+    def __str__(self) -> str:
+        return f"penalties for {self.reason}"
+
+
+class WatchKeyword(models.Model):
+    """A word or pattern highlighted in chats: off-platform contact, pressure, fraud."""
+
+    class Category(models.TextChoices):
+        OFF_PLATFORM = "off_platform", _("Off-platform contact")
+        PRESSURE = "pressure", _("Pressure")
+        FRAUD = "fraud", _("Fraud")
+
+    term = models.CharField(max_length=100, unique=True)
+    category = models.CharField(max_length=16, choices=Category.choices)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["term"]
+
+    def __str__(self) -> str:
+        return self.term
+
+
+class VerdictReview(models.Model):
+    """Second-level review: a party contests an effective verdict once. Funds already
+    moved are not moved again; a reversal records the corrected outcome and the exchange
+    compensates on the verdict.reversed event."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        UPHELD = "upheld", _("Upheld")
+        REVERSED = "reversed", _("Reversed")
+
+    appeal = models.OneToOneField(Appeal, on_delete=models.PROTECT, related_name="review")
+    verdict = models.ForeignKey(Verdict, on_delete=models.PROTECT, related_name="reviews")
+    requested_by = models.CharField(max_length=8, choices=Party.choices)
+    reason = models.TextField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="verdict_reviews",
+    )
+    corrected_outcome = models.CharField(max_length=20, choices=Verdict.Outcome.choices, blank=True)
+    corrected_responsible_party = models.CharField(
+        max_length=8, choices=Verdict.ResponsibleParty.choices, blank=True
+    )
+    rationale = models.TextField(blank=True)
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "reviewer"], name="review_state_reviewer")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(state="reversed") | ~Q(corrected_outcome=""),
+                name="reversal_has_outcome",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"review of #{self.appeal_id} ({self.state})"

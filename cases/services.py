@@ -14,12 +14,21 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from rest_framework.authtoken.models import Token
 
 from arbitration.exceptions import Conflict, InvalidInput
 
 from .audit import audit_record
-from .models import AccountSignal, ChatMessage, Order, OutboxEvent, Trader, WebhookSubscriber
+from .models import (
+    AccountSignal,
+    Appeal,
+    ChatMessage,
+    Order,
+    OutboxEvent,
+    Trader,
+    WebhookSubscriber,
+)
 
 TRADER_FIELDS = ("display_name", "kyc_name", "country", "language")
 ORDER_FIELDS = (
@@ -107,10 +116,17 @@ def chat_ingest(*, order: Order, messages: Iterable[dict[str, Any]]) -> tuple[in
     concurrently sent batch never stores a message twice.
     """
     messages = list(messages)
-    # A batch that repeats an id keeps the first copy.
-    batch = list({m["external_id"]: m for m in reversed(messages)}.values())
+    # A batch that repeats an id keeps the first copy, and the batch keeps its order: ids
+    # are the tie-break of messages sent in the same instant.
+    first: dict[str, dict[str, Any]] = {}
+    for m in messages:
+        first.setdefault(m["external_id"], m)
+    batch = list(first.values())
     ids = [m["external_id"] for m in batch]
     with transaction.atomic():
+        # Concurrent batches for one order queue on the order's row, so each sees what the
+        # one before it stored and `created` counts every message once.
+        Order.objects.select_for_update().filter(pk=order.pk).first()
         existing = set(
             ChatMessage.objects.filter(external_id__in=ids).values_list("external_id", flat=True)
         )
@@ -126,6 +142,14 @@ def chat_ingest(*, order: Order, messages: Iterable[dict[str, Any]]) -> tuple[in
             if m["external_id"] not in existing
         ]
         ChatMessage.objects.bulk_create(new, ignore_conflicts=True, batch_size=500)
+        party_times = [m.sent_at for m in new if m.sender != ChatMessage.Sender.SYSTEM]
+        if party_times:
+            # The queue sorts by the last party message; only the live appeal cares.
+            latest = max(party_times)
+            live = Appeal.objects.filter(order=order).exclude(status__in=Appeal.CLOSED_STATUSES)
+            live.filter(
+                Q(last_party_message_at__isnull=True) | Q(last_party_message_at__lt=latest)
+            ).update(last_party_message_at=latest)
     return len(new), len(messages) - len(new)
 
 

@@ -1,0 +1,231 @@
+"""The arbitrator's working tools: canned replies, the penalty matrix, plain-language
+verdict explanations, the chat keyword watchlist, and messages to parties."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from string import Formatter
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from arbitration.exceptions import InvalidInput
+
+from . import roles
+from .audit import audit_record
+from .lifecycle import _lock, _require
+from .models import (
+    AccountAction,
+    Appeal,
+    CannedReply,
+    Party,
+    PenaltyRule,
+    Verdict,
+    WatchKeyword,
+)
+from .outbox import event_emit
+
+# --- canned replies -----------------------------------------------------------------------
+
+VARIABLES = ("party_name", "order", "amount", "asset", "fiat_amount", "deadline", "what")
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def reply_variables(
+    appeal: Appeal, party: str, *, deadline: datetime | None = None, what: str = ""
+) -> dict[str, str]:
+    order = appeal.order
+    trader = order.party(party)
+    zone = ZoneInfo(settings.OPERATIONS_TIME_ZONE)
+    return {
+        "party_name": trader.display_name,
+        "order": order.external_id,
+        "amount": format(order.crypto_amount.normalize(), "f"),
+        "asset": order.asset,
+        "fiat_amount": f"{order.fiat_amount} {order.fiat_currency}",
+        "deadline": deadline.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") if deadline else "",
+        "what": what,
+    }
+
+
+def reply_render(text: str, variables: dict[str, str]) -> str:
+    """Fill {variables}; unknown ones stay visible so the arbitrator sees what is missing."""
+    names = {name for _, name, _, _ in Formatter().parse(text) if name}
+    unknown = names - set(VARIABLES)
+    if unknown:
+        raise InvalidInput(f"Unknown variables: {', '.join(sorted(unknown))}.", field="text")
+    return text.format_map(_Blank(variables))
+
+
+def replies_for(language: str) -> list[CannedReply]:
+    """Active replies in the party's language, falling back to English per reply."""
+    replies = {r.key: r for r in CannedReply.objects.filter(active=True, language="en")}
+    if language and language != "en":
+        for r in CannedReply.objects.filter(active=True, language=language):
+            replies[r.key] = r
+    return sorted(replies.values(), key=lambda r: r.key)
+
+
+def party_message_send(
+    *, appeal_id: int, actor: AbstractBaseUser | None, party: str, text: str, language: str = ""
+) -> None:
+    """Send a message to a party through the exchange's app (a party.message event)."""
+    actor = _require(actor, roles.WORK, "message parties")
+    if party not in Party.values:
+        raise InvalidInput("party must be 'buyer' or 'seller'.", field="party")
+    if not text.strip():
+        raise InvalidInput("The message is empty.", field="text")
+    with transaction.atomic():
+        appeal = _lock(appeal_id)
+        language = language or appeal.order.party(party).language or "en"
+        event_emit(
+            type="party.message",
+            appeal=appeal,
+            data={"appeal": appeal.pk, "party": party, "language": language, "text": text},
+        )
+        audit_record(
+            actor=actor,
+            action="party.message_sent",
+            obj=appeal,
+            appeal=appeal,
+            after={"party": party, "language": language, "text": text},
+        )
+
+
+# --- penalty matrix -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Penalty:
+    kind: str
+    days: int | None
+    repeat: bool
+    note: str
+
+    @property
+    def label(self) -> str:
+        label = AccountAction.Kind(self.kind).label if self.kind else "no action"
+        return f"{label} {self.days} d" if self.days else str(label)
+
+
+def penalty_suggest(appeal: Appeal, responsible_party: str) -> list[tuple[str, Penalty]]:
+    """The action the matrix suggests for each responsible trader; a trader with an
+    earlier account action gets the repeat-offence action."""
+    rule = PenaltyRule.objects.filter(reason=appeal.reason).first()
+    if rule is None or responsible_party == Verdict.ResponsibleParty.NONE:
+        return []
+    sides = [Party.BUYER, Party.SELLER] if responsible_party == "both" else [responsible_party]
+    suggestions = []
+    for side in sides:
+        trader = appeal.order.party(side)
+        repeat = AccountAction.objects.filter(trader=trader).exists()
+        kind, days = (
+            (rule.repeat_action, rule.repeat_days)
+            if repeat
+            else (rule.first_action, rule.first_days)
+        )
+        suggestions.append((side, Penalty(kind=kind, days=days, repeat=repeat, note=rule.note)))
+    return suggestions
+
+
+# --- verdict explanations -----------------------------------------------------------------
+
+EXPLANATIONS = {
+    "en": {
+        "release_to_buyer": "The {amount} {asset} held in escrow for order {order} are released "
+        "to the buyer.",
+        "return_to_seller": "Order {order} is cancelled and the {amount} {asset} held in escrow "
+        "return to the seller.",
+        "no_action": "The appeal on order {order} is closed; no funds move.",
+        "why": "Decided under rule {rule} ({title}): {rule_text}",
+        "you_won": "Your appeal was upheld.",
+        "you_lost": "Your appeal was not upheld.",
+    },
+    "zh-hans": {
+        "release_to_buyer": "订单 {order} 托管中的 {amount} {asset} 已放行给买家。",
+        "return_to_seller": "订单 {order} 已取消，托管中的 {amount} {asset} 已退回卖家。",
+        "no_action": "订单 {order} 的申诉已关闭，资金不作变动。",
+        "why": "依据规则 {rule}（{title}）裁决：{rule_text}",
+        "you_won": "您的申诉已获支持。",
+        "you_lost": "您的申诉未获支持。",
+    },
+    "ru": {
+        "release_to_buyer": "{amount} {asset} из эскроу по ордеру {order} переданы покупателю.",
+        "return_to_seller": "Ордер {order} отменён, {amount} {asset} из эскроу возвращены "
+        "продавцу.",
+        "no_action": "Апелляция по ордеру {order} закрыта, средства не перемещаются.",
+        "why": "Решение по правилу {rule} ({title}): {rule_text}",
+        "you_won": "Ваша апелляция удовлетворена.",
+        "you_lost": "Ваша апелляция не удовлетворена.",
+    },
+}
+
+
+def verdict_explain(verdict: Verdict, party: str, language: str = "") -> str:
+    """A plain-language explanation of a verdict for one party, in their language."""
+    texts = EXPLANATIONS.get(language) or EXPLANATIONS["en"]
+    appeal, order = verdict.appeal, verdict.appeal.order
+    values = {
+        "amount": format(order.crypto_amount.normalize(), "f"),
+        "asset": order.asset,
+        "order": order.external_id,
+        "rule": verdict.rule.code,
+        "title": verdict.rule.title,
+        "rule_text": verdict.rule.text,
+    }
+    lines = []
+    if party == appeal.opened_by:
+        lines.append(texts["you_won"] if verdict.appellant_won else texts["you_lost"])
+    lines.append(texts[verdict.outcome].format(**values))
+    lines.append(texts["why"].format(**values))
+    return " ".join(lines)
+
+
+# --- keyword watchlist --------------------------------------------------------------------
+
+
+def watch_pattern() -> re.Pattern[str] | None:
+    terms = sorted(
+        WatchKeyword.objects.filter(active=True).values_list("term", flat=True),
+        key=len,
+        reverse=True,
+    )
+    if not terms:
+        return None
+    return re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
+
+
+# Phone numbers and messenger handles count as off-platform contact even when no listed
+# keyword is there.
+CONTACT = re.compile(r"(?<![\w@])(@[A-Za-z][\w]{3,31}|\+?\d[\d\s-]{8,}\d)")
+
+
+def highlight(text: str, pattern: re.Pattern[str] | None) -> tuple[SafeString, bool]:
+    """Escape a (hostile) chat text, then mark watchlist hits and contact details."""
+    spans: list[tuple[int, int]] = []
+    for regex in (pattern, CONTACT):
+        if regex is not None:
+            spans.extend(m.span() for m in regex.finditer(text))
+    if not spans:
+        return SafeString(escape(text)), False
+    # At one start, the longest match wins ("+86 138..." over the keyword "+86").
+    spans.sort(key=lambda span: (span[0], -span[1]))
+    out, pos = [], 0
+    for start, end in spans:
+        if start < pos:
+            continue
+        out.append(escape(text[pos:start]))
+        out.append(f'<mark class="watch">{escape(text[start:end])}</mark>')
+        pos = end
+    out.append(escape(text[pos:]))
+    return mark_safe("".join(out)), True  # noqa: S308 - every piece is escaped above
