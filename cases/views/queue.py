@@ -5,7 +5,7 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from .models import Appeal
+from cases.models import Appeal
 
 
 @login_required
