@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -235,12 +236,24 @@ WEBHOOK_SWEEP_SECONDS = envint("WEBHOOK_SWEEP_SECONDS", "30", minimum=1)
 WEBHOOK_SWEEP_GRACE_SECONDS = envint("WEBHOOK_SWEEP_GRACE_SECONDS", "30", minimum=0)
 WEBHOOK_SWEEP_BATCH = envint("WEBHOOK_SWEEP_BATCH", "500", minimum=1)
 
+METRICS_REFRESH_SECONDS = envint("METRICS_REFRESH_SECONDS", "300")
 CELERY_BEAT_SCHEDULE = {
     "sweep-webhooks": {
         "task": "cases.tasks.sweep_webhooks",
         "schedule": float(WEBHOOK_SWEEP_SECONDS),
         # A sweep not started before the next one is due is dropped, not stacked up.
         "options": {"expires": WEBHOOK_SWEEP_SECONDS},
+    },
+    # Yesterday's figures, shortly after midnight of the operations time zone (the beat
+    # runs in CELERY_TIMEZONE, which is that zone).
+    "daily-metrics": {
+        "task": "analytics.compute_daily_metrics",
+        "schedule": crontab(hour=0, minute=10),
+    },
+    "metrics-today": {
+        "task": "analytics.refresh_today",
+        "schedule": float(METRICS_REFRESH_SECONDS),
+        "options": {"expires": METRICS_REFRESH_SECONDS},
     },
 }
 
