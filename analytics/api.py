@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases.api import errors
-from cases.permissions import IsDeskMember
+from cases.permissions import CanReadMetrics
 
 from .models import DailyMetric
 
@@ -70,7 +70,7 @@ class DailyMetricPageSerializer(serializers.Serializer):
 
 
 class DailyMetricsView(APIView):
-    permission_classes = [IsDeskMember]
+    permission_classes = [CanReadMetrics]
 
     @extend_schema(
         parameters=[

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import page_not_found
 from rest_framework import exceptions, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
@@ -14,17 +16,21 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from .exceptions import DomainError
 
 
-def _flatten(detail: Any) -> dict[str, list[str]]:
+def _flatten(detail: Any, path: str = "") -> dict[str, list[str]]:
+    """DRF's nested errors as {path: [why]}: "seller.display_name", "[3].sender"."""
     if isinstance(detail, dict):
-        return {
-            key: [str(m) for m in (value if isinstance(value, list) else [value])]
-            if not isinstance(value, dict)
-            else [str(value)]
-            for key, value in detail.items()
-        }
+        result: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            result.update(_flatten(value, f"{path}.{key}" if path else str(key)))
+        return result
     if isinstance(detail, list):
-        return {"non_field_errors": [str(m) for m in detail]}
-    return {}
+        if all(not isinstance(item, (dict, list)) for item in detail):
+            return {path or "non_field_errors": [str(m) for m in detail]} if detail else {}
+        result = {}
+        for index, item in enumerate(detail):
+            result.update(_flatten(item, f"{path}[{index}]"))
+        return result
+    return {path or "non_field_errors": [str(detail)]}
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -61,6 +67,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler404: a path under /api/ that matches no route (/api/v1/appeals/abc/) gets
+    the API's JSON envelope like every other API error; other paths get the HTML page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found.", "code": "not_found", "errors": {}}, status=404)
+    return page_not_found(request, exception)
+
+
 class NewestFirstCursor(CursorPagination):
     """Keyset pagination: constant cost per page at any depth, unlike OFFSET."""
 
@@ -68,6 +82,20 @@ class NewestFirstCursor(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def decode_cursor(self, request):
+        cursor = super().decode_cursor(request)
+        # A cursor is base64 the client can forge: PostgreSQL text cannot hold NUL.
+        if cursor is not None and cursor.position is not None and "\x00" in cursor.position:
+            raise exceptions.NotFound(self.invalid_cursor_message)
+        return cursor
+
+    def paginate_queryset(self, queryset, request, view=None):
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except DjangoValidationError:
+            # A forged position that is no valid value of the ordering field.
+            raise exceptions.NotFound(self.invalid_cursor_message) from None
 
 
 class OldestFirstCursor(NewestFirstCursor):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Model, Prefetch, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -39,7 +40,7 @@ def errors(*codes: int) -> dict[int, OpenApiResponse]:
         400: "Invalid input: `errors` names each wrong field and why.",
         401: "No or invalid credentials.",
         403: "Authenticated, but this role may not do this.",
-        404: "No such resource.",
+        404: "No such resource (or a page cursor that is not one of ours).",
         409: "Conflicts with the current state.",
         413: "The upload is too large.",
     }
@@ -56,6 +57,14 @@ def appeal_queryset() -> QuerySet[Appeal]:
             to_attr="live_verdicts",
         )
     )
+
+
+def by_external_id(queryset: type[Model] | QuerySet, external_id: str) -> Model:
+    """The row (of a model or queryset) with this external_id, or 404. PostgreSQL text
+    cannot hold NUL, so an id with one names nothing and must not reach the query (500)."""
+    if "\x00" in external_id:
+        raise Http404
+    return get_object_or_404(queryset, external_id=external_id)
 
 
 def _batch(request: Request, serializer_class) -> list[dict]:
@@ -102,9 +111,7 @@ class OrderDetailView(APIView):
 
     @extend_schema(responses={200: OrderSerializer, **errors(401, 403, 404)})
     def get(self, request: Request, external_id: str) -> Response:
-        order = get_object_or_404(
-            Order.objects.select_related("buyer", "seller"), external_id=external_id
-        )
+        order = by_external_id(Order.objects.select_related("buyer", "seller"), external_id)
         return Response(OrderSerializer(order).data)
 
 
@@ -115,7 +122,7 @@ class ChatView(generics.GenericAPIView):
     filter_backends: list = []
 
     def get_order(self) -> Order:
-        return get_object_or_404(Order, external_id=self.kwargs["external_id"])
+        return by_external_id(Order, self.kwargs["external_id"])
 
     @extend_schema(
         responses={200: ChatMessageSerializer(many=True), **errors(401, 403, 404)},
@@ -154,7 +161,7 @@ class SignalsView(APIView):
         summary="Record devices, IPs, e-mails and payment accounts seen on a trader",
     )
     def post(self, request: Request, external_id: str) -> Response:
-        trader = get_object_or_404(Trader, external_id=external_id)
+        trader = by_external_id(Trader, external_id)
         signals = _batch(request, SignalSerializer)
         created, updated = services.signals_ingest(trader=trader, signals=signals)
         return Response({"created": created, "updated": updated})
@@ -169,7 +176,7 @@ class AppealListView(generics.ListCreateAPIView):
     def get_queryset(self) -> QuerySet[Appeal]:
         return appeal_queryset()
 
-    @extend_schema(responses={200: AppealSerializer(many=True), **errors(400, 401, 403)})
+    @extend_schema(responses={200: AppealSerializer(many=True), **errors(400, 401, 403, 404)})
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -275,7 +282,7 @@ class RuleListView(generics.ListAPIView):
     filter_backends: list = []
 
     @extend_schema(
-        responses={200: RuleSerializer(many=True), **errors(401, 403)},
+        responses={200: RuleSerializer(many=True), **errors(401, 403, 404)},
         summary="The platform rulebook verdicts cite",
     )
     def get(self, request: Request, *args, **kwargs) -> Response:

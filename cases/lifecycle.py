@@ -588,6 +588,8 @@ def verdict_propose(
                 S.PENDING_APPROVAL,
                 actor=actor,
                 action="appeal.verdict_proposed",
+                # A decision ends the wait for evidence; no deadline runs while it's reviewed.
+                fields={"evidence_due_at": None, "evidence_requested_from": ""},
                 audit_extra={"verdict": verdict.pk},
             )
         else:

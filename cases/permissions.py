@@ -38,3 +38,15 @@ class IsArbitrator(BasePermission):
             and not roles.is_service_account(user)
             and user.has_perm(roles.WORK)
         )
+
+
+class CanReadMetrics(BasePermission):
+    """KPIs: service accounts (reporting services) and staff who see dashboards."""
+
+    message = "Only team leads, risk analysts, auditors and services may read metrics."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not user or not user.is_authenticated:
+            return False
+        return roles.is_service_account(user) or user.has_perm(roles.VIEW_METRICS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
@@ -92,16 +93,21 @@ class OrderSerializer(serializers.Serializer):
             "buyer": trader(order.buyer),
             "seller": trader(order.seller),
             "asset": order.asset,
-            "crypto_amount": str(order.crypto_amount),
+            "crypto_amount": _decimal(order.crypto_amount),
             "fiat_currency": order.fiat_currency,
-            "fiat_amount": str(order.fiat_amount),
-            "price": str(order.price),
+            "fiat_amount": _decimal(order.fiat_amount),
+            "price": _decimal(order.price),
             "payment_method": order.payment_method,
             "status": order.status,
             "created_at": _iso(order.created_at),
             "paid_at": _iso(order.paid_at),
             "released_at": _iso(order.released_at),
         }
+
+
+def _decimal(value: Decimal) -> str:
+    # Fixed-point always: str(Decimal("0.00000001")) is "1E-8", which is no decimal string.
+    return format(value, "f")
 
 
 def _iso(value) -> str | None:
@@ -144,7 +150,9 @@ class RuleSerializer(serializers.ModelSerializer):
 class VerdictSerializer(serializers.ModelSerializer):
     rule = serializers.SlugRelatedField(slug_field="code", read_only=True)
     decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    approved_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     status = serializers.CharField(source="appeal.status", read_only=True)
 
     class Meta:
@@ -176,6 +184,14 @@ class VerdictInputSerializer(serializers.Serializer):
     )
     restriction_days = serializers.IntegerField(min_value=1, max_value=3650, required=False)
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # Named here, as the client sent it: the lifecycle's own check calls it "days".
+        if attrs.get("account_action") == "p2p_restriction" and not attrs.get("restriction_days"):
+            raise serializers.ValidationError(
+                {"restriction_days": "A P2P restriction needs a number of days."}
+            )
+        return attrs
+
 
 class RiskSignalSerializer(serializers.Serializer):
     code = serializers.CharField()
@@ -184,7 +200,7 @@ class RiskSignalSerializer(serializers.Serializer):
 
 class AppealSerializer(serializers.ModelSerializer):
     order = serializers.SlugRelatedField(slug_field="external_id", read_only=True)
-    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     verdict = serializers.SerializerMethodField()
     risk_signals = RiskSignalSerializer(many=True, read_only=True)
 

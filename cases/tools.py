@@ -67,8 +67,20 @@ def reply_render(text: str, variables: dict[str, str]) -> str:
     return text.format_map(_Blank(variables))
 
 
+def language_key(code: str) -> str:
+    """The desk's key for a party's language as the exchange sends it: "zh", "zh-CN",
+    "zh_Hans" -> "zh-hans"; "ru-RU" -> "ru"; "" stays ""."""
+    code = (code or "").strip().lower().replace("_", "-")
+    if code == "zh" or code.startswith(("zh-hans", "zh-cn", "zh-sg")):
+        return "zh-hans"
+    if code.startswith("zh-"):
+        return code
+    return code.split("-", 1)[0]
+
+
 def replies_for(language: str) -> list[CannedReply]:
     """Active replies in the party's language, falling back to English per reply."""
+    language = language_key(language)
     replies = {r.key: r for r in CannedReply.objects.filter(active=True, language="en")}
     if language and language != "en":
         for r in CannedReply.objects.filter(active=True, language=language):
@@ -173,7 +185,7 @@ EXPLANATIONS = {
 
 def verdict_explain(verdict: Verdict, party: str, language: str = "") -> str:
     """A plain-language explanation of a verdict for one party, in their language."""
-    texts = EXPLANATIONS.get(language) or EXPLANATIONS["en"]
+    texts = EXPLANATIONS.get(language_key(language)) or EXPLANATIONS["en"]
     appeal, order = verdict.appeal, verdict.appeal.order
     values = {
         "amount": format(order.crypto_amount.normalize(), "f"),
@@ -207,7 +219,15 @@ def watch_pattern() -> re.Pattern[str] | None:
 
 # Phone numbers and messenger handles count as off-platform contact even when no listed
 # keyword is there.
-CONTACT = re.compile(r"(?<![\w@])(@[A-Za-z][\w]{3,31}|\+?\d[\d\s-]{8,}\d)")
+# Only shapes that are phone numbers: an international "+" prefix, a Chinese mobile
+# (1[3-9] and nine digits) or a Russian one (8 9xx ...). Order numbers and bank
+# references, plain runs of digits, are not flagged.
+CONTACT = re.compile(
+    r"(?<![\w@])@[A-Za-z]\w{3,31}"
+    r"|\+\d{1,3}[\s-]?\(?\d{2,4}\)?(?:[\s-]?\d{2,4}){2,4}(?!\d)"
+    r"|(?<!\d)1[3-9]\d(?:[\s-]?\d{4}){2}(?!\d)"
+    r"|(?<!\d)8[\s-]?\(?9\d{2}\)?[\s-]?\d{3}(?:[\s-]?\d{2}){2}(?!\d)"
+)
 
 
 def highlight(text: str, pattern: re.Pattern[str] | None) -> tuple[SafeString, bool]:

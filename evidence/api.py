@@ -25,18 +25,25 @@ class PayloadTooLarge(DomainError):
     code = "too_large"
 
 
+class NewestUploadFirstCursor(NewestFirstCursor):
+    # Evidence has uploaded_at, not created_at.
+    ordering = ("-uploaded_at", "-id")
+
+
 class EvidenceView(generics.GenericAPIView):
     permission_classes = [IsDeskMember]
     serializer_class = EvidenceSerializer
-    pagination_class = NewestFirstCursor
+    pagination_class = NewestUploadFirstCursor
     parser_classes = [MultiPartParser]
     filter_backends: list = []
 
     def initial(self, request: Request, *args, **kwargs) -> None:
-        super().initial(request, *args, **kwargs)
+        # Before authentication: a session's CSRF check reads the form body, and handlers
+        # added after the body was read are never called.
         if request.method == "POST":
             self.size_guard = SizeLimitHandler(request._request)
             request._request.upload_handlers.insert(0, self.size_guard)
+        super().initial(request, *args, **kwargs)
 
     @extend_schema(
         responses={200: EvidenceSerializer(many=True), **errors(401, 403, 404)},

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.http import QueryDict
+from django.utils.datastructures import MultiValueDict
 
 
 class TooLarge(Exception):
@@ -24,7 +26,10 @@ class SizeLimitHandler(FileUploadHandler):
         # Multipart overhead is small; a body far above the limit is refused unread.
         if content_length and content_length > self.limit + 64 * 1024:
             self.exceeded = True
-            raise StopUpload(connection_reset=True)
+            # Returning (POST, FILES) ends parsing unread. Django does not catch a
+            # StopUpload raised here (only one raised while the body streams), so raising
+            # would turn the refusal into a 500.
+            return QueryDict(), MultiValueDict()
         return None
 
     def receive_data_chunk(self, raw_data: bytes, start: int):
