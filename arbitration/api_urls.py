@@ -18,6 +18,7 @@ urlpatterns = [
     path("appeals/<int:pk>/cancel/", api.AppealCancelView.as_view(), name="appeal-cancel"),
     path("appeals/<int:pk>/verdict/", api.VerdictView.as_view(), name="appeal-verdict"),
     path("appeals/<int:pk>/evidence/", EvidenceView.as_view(), name="appeal-evidence"),
+    path("appeals/<int:pk>/review/", api.ReviewView.as_view(), name="appeal-review"),
     path("rules/", api.RuleListView.as_view(), name="rule-list"),
     path("metrics/daily/", DailyMetricsView.as_view(), name="metrics-daily"),
 ]

@@ -15,7 +15,7 @@ from arbitration.api import ByCodeCursor, NewestFirstCursor, OldestFirstCursor
 
 from . import lifecycle, services
 from .filters import AppealFilter
-from .models import Appeal, ChatMessage, Order, Rule, Trader, Verdict
+from .models import Appeal, ChatMessage, Order, Rule, Trader, Verdict, VerdictReview
 from .permissions import IsArbitrator, IsDeskMember
 from .serializers import (
     AppealCreateSerializer,
@@ -25,6 +25,8 @@ from .serializers import (
     ChatMessageSerializer,
     ErrorSerializer,
     OrderSerializer,
+    ReviewRequestSerializer,
+    ReviewSerializer,
     RuleSerializer,
     SignalIngestResultSerializer,
     SignalSerializer,
@@ -287,3 +289,26 @@ class RuleListView(generics.ListAPIView):
     )
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
+
+
+class ReviewView(APIView):
+    permission_classes = [IsDeskMember]
+
+    @extend_schema(
+        request=ReviewRequestSerializer,
+        responses={201: ReviewSerializer, **errors(400, 401, 403, 404, 409)},
+        summary="A party contests the effective verdict (second-level review)",
+        description="Once per appeal, within the review window after the verdict took "
+        "effect; otherwise 409. The review goes to a senior who has handled none of either "
+        "party's cases. A reversal is announced by a verdict.reversed webhook; funds that "
+        "already moved are not moved again.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        get_object_or_404(Appeal.objects.only("id"), pk=pk)
+        serializer = ReviewRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        review = lifecycle.review_request(
+            appeal_id=pk, actor=request.user, **serializer.validated_data
+        )
+        review = VerdictReview.objects.select_related("reviewer").get(pk=review.pk)
+        return Response(ReviewSerializer(review).data, status=status.HTTP_201_CREATED)

@@ -254,3 +254,22 @@ class AppealCreateSerializer(serializers.Serializer):
 
 class CancelSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class ReviewRequestSerializer(serializers.Serializer):
+    party = serializers.ChoiceField(choices=Party.choices)
+    reason = serializers.CharField(max_length=5000)
+
+
+class ReviewSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    appeal = serializers.IntegerField(source="appeal_id")
+    verdict = serializers.IntegerField(source="verdict_id")
+    requested_by = serializers.CharField()
+    reason = serializers.CharField()
+    state = serializers.CharField()
+    reviewer = serializers.CharField(source="reviewer.username", allow_null=True, default=None)
+    corrected_outcome = serializers.CharField()
+    corrected_responsible_party = serializers.CharField()
+    requested_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
