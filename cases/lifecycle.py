@@ -110,6 +110,7 @@ def _transition(
     comment: str = "",
     fields: dict[str, Any] | None = None,
     audit_extra: dict[str, Any] | None = None,
+    responds: bool = True,
 ) -> None:
     """Move the (locked) appeal to `to`, with its status row, audit entry and event."""
     if to != appeal.status and to not in ALLOWED[appeal.status]:
@@ -123,7 +124,14 @@ def _transition(
     changes = dict(fields or {})
     if to != appeal.status:
         changes["status"] = to
-    if actor is not None and roles.is_staff_member(actor) and appeal.first_response_at is None:
+    # The first time staff act on the case itself; shuffling work between people
+    # (assigning, handing back) is no response to the parties.
+    if (
+        responds
+        and actor is not None
+        and roles.is_staff_member(actor)
+        and appeal.first_response_at is None
+    ):
         changes["first_response_at"] = now
     for name, value in changes.items():
         setattr(appeal, name, value)
@@ -361,7 +369,12 @@ def appeal_assign(*, appeal_id: int, assignee: AbstractBaseUser | None, actor: A
         else:
             to = appeal.status
         _transition(
-            appeal, to, actor=actor, action="appeal.assigned", fields={"assignee": assignee}
+            appeal,
+            to,
+            actor=actor,
+            action="appeal.assigned",
+            responds=False,
+            fields={"assignee": assignee},
         )
     return appeal
 
@@ -375,7 +388,12 @@ def appeal_unassign(*, appeal_id: int, actor: Actor) -> Appeal:
         if appeal.status != S.IN_REVIEW:
             raise InvalidTransition("Only an appeal in review can be handed back to the queue.")
         _transition(
-            appeal, S.OPEN, actor=actor, action="appeal.unassigned", fields={"assignee": None}
+            appeal,
+            S.OPEN,
+            actor=actor,
+            action="appeal.unassigned",
+            responds=False,
+            fields={"assignee": None},
         )
     return appeal
 

@@ -12,6 +12,7 @@ import io
 import re
 from collections import Counter
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -100,15 +101,15 @@ class TestStoryDemo:
 
     def test_recent_appeals_are_being_worked_and_old_ones_are_closed(self, desk):
         now = timezone.now()
-        old = Appeal.objects.filter(created_at__lt=now - timezone.timedelta(days=7))
-        recent = Appeal.objects.filter(created_at__gt=now - timezone.timedelta(hours=3))
+        old = Appeal.objects.filter(created_at__lt=now - timedelta(days=7))
+        recent = Appeal.objects.filter(created_at__gt=now - timedelta(hours=3))
         assert old.filter(status__in=Appeal.CLOSED_STATUSES).count() > 0.85 * old.count()
         assert not recent.filter(status=S.RESOLVED).exists()
 
     def test_history_spans_eight_weeks_and_nothing_is_in_the_future(self, desk):
         now = timezone.now()
         first = Appeal.objects.order_by("created_at").first().created_at
-        assert now - first > timezone.timedelta(weeks=6)
+        assert now - first > timedelta(weeks=6)
         assert not Appeal.objects.filter(created_at__gt=now).exists()
         assert not AppealStatusChange.objects.filter(created_at__gt=now).exists()
         assert not Evidence.objects.filter(uploaded_at__gt=now).exists()
@@ -353,6 +354,16 @@ def test_scale_appeals_are_consistent(db):
         Verdict.objects.filter(state=Verdict.State.PENDING).count() == statuses[S.PENDING_APPROVAL]
     )
     assert not Verdict.objects.filter(approved_by=F("decided_by")).exists()
+    # The queue columns agree with the order, as lifecycle.queue_columns would copy them.
+    copied = Appeal.objects.filter(
+        crypto_amount=F("order__crypto_amount"),
+        asset=F("order__asset"),
+        payment_method=F("order__payment_method"),
+        buyer_language=F("order__buyer__language"),
+        seller_language=F("order__seller__language"),
+        last_party_message_at__isnull=False,
+    )
+    assert copied.count() == 300
     # Benchmark data writes no audit entries (it is not history).
     assert audit_verify() == (0, None)
 
@@ -362,3 +373,19 @@ def test_scale_runs_twice_without_colliding(db):
     call_command("seed_demo", scale=50, stdout=io.StringIO(), stderr=io.StringIO())
     assert Appeal.objects.count() == 100
     assert Order.objects.filter(external_id__startswith="SC2-").count() == 50
+
+
+def test_the_same_seed_plans_the_same_demo(db):
+    from cases.demo.seed import DemoSeeder
+    from cases.demo.staff import staff_ensure
+
+    now = timezone.now()
+    staff, _created = staff_ensure(joined_at=now)
+
+    def plan(seed: int) -> tuple[list, list]:
+        seeder = DemoSeeder(seed=seed, now=now, staff=staff)
+        seeder.plan()
+        return [step.at for step in sorted(seeder.steps)], sorted(seeder.order_ids())
+
+    assert plan(7) == plan(7)
+    assert plan(7) != plan(8)
