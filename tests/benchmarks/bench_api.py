@@ -15,6 +15,7 @@ import json
 import os
 import random
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -78,9 +79,13 @@ def measure(client: Client, label: str, paths: list[str]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=int, default=0, help="0: a free port")
     parser.add_argument("--chat-orders", type=int, default=40)
     args = parser.parse_args()
+    if not args.port:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            args.port = probe.getsockname()[1]
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         print("warning: DATABASE_URL is not PostgreSQL; figures will not mean much")
     token = manage("create_service_token", "benchmark").strip().splitlines()[-1]
@@ -115,7 +120,7 @@ def main() -> None:
         count = manage(
             "shell", "-c", "from cases.models import Appeal; print(Appeal.objects.count())"
         )
-        print(f"appeals in the database: {int(count):,}\n")
+        print(f"appeals in the database: {int(count.split()[-1]):,}\n")
         n = args.requests
         measure(client, "GET /appeals/ first page (50)", ["/api/v1/appeals/"] * n)
         measure(

@@ -16,6 +16,7 @@ import http.cookiejar
 import os
 import re
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -73,8 +74,12 @@ def percentiles(samples: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=100)
-    parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument("--port", type=int, default=0, help="0: a free port")
     args = parser.parse_args()
+    if not args.port:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            args.port = probe.getsockname()[1]
     manage("create_staff_user", "bench-arbitrator", "--role", "arbitrator", "--password", PASSWORD)
     case_id = int(manage("shell", "-c", SETUP).strip().splitlines()[-1])
     base = f"http://127.0.0.1:{args.port}"
@@ -127,7 +132,7 @@ def main() -> None:
         count = manage(
             "shell", "-c", "from cases.models import Appeal; print(Appeal.objects.count())"
         )
-        print(f"appeals in the database: {int(count):,}\n")
+        print(f"appeals in the database: {int(count.split()[-1]):,}\n")
         first = measure("queue, first page", "/")
         measure(
             "queue, reason + payment method filter", "/?reason=fraud_scam&payment_method=Alipay"

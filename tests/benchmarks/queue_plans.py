@@ -7,12 +7,14 @@ main filter and sort combinations, on a big database. A script, not a test:
 It requests the real page through Django's test client (as the demo user `lead`, made by
 `seed_demo`), captures the SQL, and explains each statement that reads cases_appeal. Each
 line reports the execution time and the indexes the plan uses; a sequential scan or a sort
-of many rows is what a missing index looks like. --full prints whole plans.
+of many rows is what a missing index looks like. --full prints whole plans; --timing N
+requests each page N times instead and prints p50/p95 of the whole page.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import re
 import sys
@@ -30,7 +32,6 @@ import django  # noqa: E402
 django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
-from django.core.cache import cache  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
@@ -127,6 +128,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--full", action="store_true", help="print whole plans")
     parser.add_argument("--only", default="", help="only scenarios whose name contains this")
+    parser.add_argument(
+        "--timing",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead of plans, request each page N times and report p50/p95",
+    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Run this on PostgreSQL (DATABASE_URL=postgres://...).")
@@ -135,6 +143,9 @@ def main() -> None:
     client.force_login(get_user_model().objects.get(username="lead"))
     client.get("/")  # warm the cached filter choices
     print(f"{Appeal.objects.count():,} appeals\n")
+    if args.timing:
+        timing(client, args.timing, args.only)
+        return
     counts_shown = False
     for name, params in scenarios():
         if args.only and args.only not in name:
@@ -160,6 +171,26 @@ def main() -> None:
                 print("\n".join("      " + line for line in plan.splitlines()))
         counts_shown = True
         print()
+
+
+def timing(client: Client, repeat: int, only: str) -> None:
+    """p50/p95 of the whole page (view, queries, template) through the test client."""
+    print(f"{'scenario':<45} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8}")
+    for name, params in scenarios():
+        if only and only not in name:
+            continue
+        client.get("/", params)  # warm
+        times = []
+        for _ in range(repeat):
+            with CaptureQueriesContext(connection) as queries:
+                started = time.perf_counter()
+                response = client.get("/", params)
+                times.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200
+        times.sort()
+        p50 = times[len(times) // 2]
+        p95 = times[min(len(times) - 1, math.ceil(len(times) * 0.95) - 1)]
+        print(f"{name[:45]:<45} {p50:8.1f} {p95:8.1f} {len(queries):8d}")
 
 
 if __name__ == "__main__":
