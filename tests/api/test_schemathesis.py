@@ -64,6 +64,7 @@ OPERATIONS = [
     ("GET", f"{API}/appeals/{{id}}/evidence/"),
     ("POST", f"{API}/appeals/{{id}}/evidence/"),
     ("POST", f"{API}/appeals/{{id}}/verdict/"),
+    ("POST", f"{API}/appeals/{{id}}/review/"),
     ("GET", f"{API}/rules/"),
     ("GET", f"{API}/metrics/daily/"),
 ]

@@ -13,14 +13,16 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from cases.demo.seed import DemoSeeder, summary_counts
 from cases.demo.staff import logins_table, staff_ensure
-from cases.models import Order, WebhookSubscriber
+from cases.models import Appeal, Order, WebhookSubscriber
 
 DEFAULT_SEED = 20260301
 
@@ -142,6 +144,23 @@ class Command(BaseCommand):
         finally:
             if bar is not None:
                 bar.close()
+        self._compute_metrics()
+
+    def _compute_metrics(self) -> None:
+        """The dashboards read precomputed days: compute every day the demo spans, with
+        the same code as the daily Celery job, so `make run` shows populated charts."""
+        from django.db.models import Min
+
+        from analytics.selectors import ops_today
+        from analytics.services import metrics_compute_range
+
+        first = Appeal.objects.aggregate(first=Min("created_at"))["first"]
+        if first is None:
+            return
+        zone = ZoneInfo(settings.OPERATIONS_TIME_ZONE)
+        start, end = first.astimezone(zone).date(), ops_today()
+        days = metrics_compute_range(first=start, last=end)
+        self.stdout.write(f"Computed daily metrics for {days} days ({start} to {end}).")
 
     def _summary(self, started: float) -> None:
         counts = summary_counts()
