@@ -45,6 +45,31 @@ SCREENSHOT_DIR = ROOT / "test-artifacts" / "screenshots"
 HERE = Path(__file__).resolve().parent
 
 
+# The connection Django's test setup used. Once Playwright's event loop runs in the test
+# thread, asgiref hands the ORM a fresh connection object that lacks the serialized copy
+# of the migrated data (role groups, rulebook, audit head) that serialized_rollback
+# restores; without it every browser test after the first would start on an empty
+# database.
+from django.db import connections  # noqa: E402
+
+SETUP_CONNECTION = connections["default"]
+
+
+@pytest.fixture(autouse=True)
+def restore_serialized_data(request: pytest.FixtureRequest) -> None:
+    if "transactional_db" not in request.fixturenames and "live_server" not in request.fixturenames:
+        return
+    request.getfixturevalue("transactional_db")
+    current = connections["default"]
+    contents = getattr(SETUP_CONNECTION, "_test_serialized_contents", None)
+    if current is SETUP_CONNECTION or contents is None:
+        return
+    if not hasattr(current, "_test_serialized_contents"):
+        # Django skipped the restore for this test: do it, and let it do the next ones.
+        current._test_serialized_contents = contents
+        current.creation.deserialize_db_from_string(contents)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.is_relative_to(HERE):

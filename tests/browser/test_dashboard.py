@@ -17,7 +17,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.db import connections
 from playwright.sync_api import Page
 
 from analytics.models import ArbitratorDailyMetric, DailyMetric
@@ -38,19 +37,6 @@ DAYS = 70
 # serialized_rollback restores from, so every transactional test after the first one
 # starts on a flushed database: no role groups, no rulebook. This is the wrapper of the
 # context the tests start in, kept so its serialized contents can be carried over.
-SETUP_CONNECTION = connections["default"]
-
-
-@pytest.fixture(autouse=True)
-def restore_serialized_data(transactional_db: None) -> None:
-    current = connections["default"]
-    contents = getattr(SETUP_CONNECTION, "_test_serialized_contents", None)
-    if current is SETUP_CONNECTION or contents is None:
-        return
-    if not hasattr(current, "_test_serialized_contents"):
-        # Django skipped the restore for this test: do it, and let it do the next ones.
-        current._test_serialized_contents = contents
-        current.creation.deserialize_db_from_string(contents)
 
 
 @pytest.fixture
