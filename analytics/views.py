@@ -812,6 +812,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "report_month_url": reverse("analytics:report") + "?period=month",
         "zone": _zone_name(),
     }
+    context["page"] = "dashboard"
     return render(request, "analytics/dashboard.html", context)
 
 
@@ -1084,6 +1085,7 @@ def report(request: HttpRequest) -> HttpResponse:
         "zone": _zone_name(),
         "generated": ops_today(),
     }
+    context["page"] = "dashboard"
     return render(request, "analytics/report.html", context)
 
 

@@ -100,8 +100,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The signed-in user's time zone and language (cases.models.StaffProfile).
+    "cases.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "cases.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "arbitration.urls"
@@ -138,6 +141,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
+# Brute-force guard on the login form (cases/throttle.py): this many failed attempts for
+# one username from one address within the window lock that pair out for the lockout.
+LOGIN_THROTTLE_FAILURES = envint("LOGIN_THROTTLE_FAILURES", "5", minimum=1)
+LOGIN_THROTTLE_WINDOW_SECONDS = envint("LOGIN_THROTTLE_WINDOW_SECONDS", "900", minimum=1)
+LOGIN_THROTTLE_LOCKOUT_SECONDS = envint("LOGIN_THROTTLE_LOCKOUT_SECONDS", "900", minimum=1)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -223,6 +231,20 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3, "socket_timeout"
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5}
 CELERY_TIMEZONE = OPERATIONS_TIME_ZONE
 
+# --- Cache ----------------------------------------------------------------------------
+# Login throttling counters and the queue's cached filter choices. Shared between web
+# processes through Redis when there is one; per process (fine for one runserver) if not.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "desk",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # --- Webhooks -------------------------------------------------------------------------
 # Delivery is at least once: a failed POST is retried with exponential backoff and full
 # jitter (base * 2^n seconds, capped), and marked dead after the last attempt. The sweep
@@ -307,10 +329,26 @@ CSRF_COOKIE_HTTPONLY = False
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
+# A sign-in lasts one shift (a night shift is 8 hours, plus hand-over), then ends.
+SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", str(12 * 3600), minimum=60)
+# Sent on every response by cases.middleware.ContentSecurityPolicyMiddleware. All scripts
+# and styles are static files: no inline <script>, no on* attributes, no style="".
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+# The third-party Swagger UI page inlines its bootstrap script and styles.
+CONTENT_SECURITY_POLICY_RELAXED_PATHS = ("/api/docs/",)
 if envbool("SECURE_COOKIES", "0"):
     # Behind TLS in production; off by default so `make run` works over plain HTTP.
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "31536000")
 

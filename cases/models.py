@@ -16,6 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 AMOUNT = {"max_digits": 28, "decimal_places": 8}
+# The statuses of an appeal someone still has to act on (the queue's default), as an index
+# condition; cases.selectors.queue.ACTIVE_STATUSES lists the same five.
+ACTIVE = Q(status__in=["open", "in_review", "awaiting_evidence", "escalated", "pending_approval"])
 FIAT = {"max_digits": 20, "decimal_places": 2}
 
 
@@ -263,6 +266,26 @@ class Appeal(models.Model):
                 fields=["status", "last_party_message_at", "id"], name="appeal_status_last_msg"
             ),
             models.Index(fields=["payment_method", "status"], name="appeal_method_status"),
+            # The default queue shows every active status at once; (status, key, id) cannot
+            # return five statuses in key order, so each sort has a partial index over the
+            # active appeals (a tenth of the table). Measured on 1,000,000 appeals: first
+            # and deep pages 0.5 ms instead of 280 ms. See tests/benchmarks/queue_plans.py.
+            models.Index(
+                fields=["resolution_due_at", "id"], condition=ACTIVE, name="appeal_active_due"
+            ),
+            models.Index(
+                fields=["crypto_amount", "id"], condition=ACTIVE, name="appeal_active_amount"
+            ),
+            models.Index(
+                fields=["last_party_message_at", "id"],
+                condition=ACTIVE,
+                name="appeal_active_last_msg",
+            ),
+            # A queue filtered to every status (or to closed and open ones together) sorts
+            # the whole table: 2.5 s by seq scan, 0.5 ms with these.
+            models.Index(fields=["resolution_due_at", "id"], name="appeal_due"),
+            models.Index(fields=["crypto_amount", "id"], name="appeal_amount"),
+            models.Index(fields=["last_party_message_at", "id"], name="appeal_last_msg"),
         ]
 
     def __str__(self) -> str:

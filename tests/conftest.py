@@ -8,6 +8,7 @@ role and no permission.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,6 +58,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 ),
                 append=False,
             )
+
+
+@pytest.fixture(autouse=True)
+def private_cache(settings: Any) -> None:
+    """Each test gets an empty in-memory cache: login lock-out counters and cached lookups
+    never leak between tests, nor in from the shared Redis of the PostgreSQL CI pass."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"test-{uuid.uuid4().hex}",
+        }
+    }
 
 
 @pytest.fixture(autouse=True)

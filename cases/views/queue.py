@@ -1,24 +1,186 @@
+"""The queue: the landing page after login, the escalations preset, and "claim next".
+
+Every staff role reads the queue; the roles that work appeals also claim from it.
+"""
+
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
 
+from arbitration.exceptions import DomainError
+from cases import lifecycle, roles
+from cases.filters import QueueFilter
 from cases.models import Appeal
+from cases.selectors import queue as queue_selectors
+from cases.selectors.queue import (
+    ACTIVE_STATUSES,
+    DEFAULT_SORT,
+    queue_languages,
+    queue_page,
+    queue_payment_methods,
+    queue_queryset,
+    queue_status_counts,
+)
+
+# Assets with a four-eyes threshold: the asset field's suggestions, without a query.
+ASSET_SUGGESTIONS = ("USDT", "USDC", "FDUSD", "BTC", "ETH")
+
+
+def require_staff(request: HttpRequest) -> None:
+    """Signed in, and in one of the desk's roles: the queue shows parties' cases."""
+    if not roles.is_staff_member(request.user):
+        raise PermissionDenied(_("Your account has no role on the arbitration desk."))
+
+
+def case_url(appeal_id: int) -> str:
+    # The case page (cases.views.case) answers at /cases/<id>/ (cases:case).
+    return f"/cases/{appeal_id}/"
+
+
+def is_partial(request: HttpRequest) -> bool:
+    """An htmx request for the results only (a filter change, a page link). A history
+    restore after a cache miss asks for the whole page again."""
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+# Filters the dashboard links with; shown as removable pills, not as form fields.
+DRILL_FIELDS = (
+    "created_after",
+    "created_before",
+    "resolved_after",
+    "resolved_before",
+    "open_at",
+    "breached",
+    "channel",
+)
 
 
 @login_required
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """The landing page after login: counts per status and the user's own cases."""
-    counts = dict(
-        Appeal.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n")
+    return _queue(
+        request, default_status=ACTIVE_STATUSES, title=gettext_lazy("Queue"), page="queue"
     )
-    mine = (
-        Appeal.objects.filter(assignee=request.user)
-        .exclude(status__in=Appeal.CLOSED_STATUSES)
-        .select_related("order")
-        .order_by("resolution_due_at")[:25]
+
+
+@login_required
+@require_GET
+def escalations(request: HttpRequest) -> HttpResponse:
+    """The senior queue: the same page, preset to escalated appeals."""
+    return _queue(
+        request,
+        default_status=(Appeal.Status.ESCALATED,),
+        title=gettext_lazy("Escalations"),
+        page="escalations",
     )
-    statuses = [(s, label, counts.get(s, 0)) for s, label in Appeal.Status.choices]
-    return render(request, "cases/home.html", {"statuses": statuses, "mine": mine})
+
+
+def _queue(
+    request: HttpRequest, *, default_status: tuple[str, ...], title: str, page: str
+) -> HttpResponse:
+    require_staff(request)
+    now = timezone.now()
+    filterset = QueueFilter(
+        request.GET,
+        request=request,
+        queryset=queue_queryset(),
+        default_status=default_status,
+        languages=queue_languages(),
+    )
+    form = filterset.form
+    form.is_valid()  # invalid fields are reported and left out; the valid ones apply
+    sort = form.cleaned_data.get("sort") or DEFAULT_SORT
+    result = queue_page(
+        queryset=filterset.qs,
+        sort=sort,
+        after=request.GET.get("after", ""),
+        size=queue_selectors.PAGE_SIZE,
+    )
+
+    params = request.GET.copy()
+    params.pop("after", None)
+    first_url = f"?{params.urlencode()}" if params else request.path
+    next_url = ""
+    if result.next_cursor:
+        params["after"] = result.next_cursor
+        next_url = f"?{params.urlencode()}"
+
+    chosen = set(form.cleaned_data.get("status") or ())
+    if page == "queue" and form.cleaned_data.get("assignee") == "me":
+        page = "mine"
+    partial = is_partial(request)
+    context = {
+        "title": title,
+        "page": page,
+        "partial": partial,
+        "now": now,
+        "filter": filterset,
+        "form": form,
+        "drill_fields": DRILL_FIELDS,
+        "searching": filterset.searching,
+        "rows": result.rows,
+        "first_page": result.is_first,
+        "first_url": first_url,
+        "next_url": next_url,
+        "counts": [
+            {
+                "count": c,
+                "url": _status_url(c.status),
+                "selected": c.status in chosen and not filterset.searching,
+            }
+            for c in queue_status_counts(now=now)
+        ],
+        "can_claim": request.user.has_perm(roles.WORK),
+        "payment_methods": queue_payment_methods(),
+        "assets": ASSET_SUGGESTIONS,
+        "page_size": len(result.rows),
+    }
+    template = "cases/partials/queue_results.html" if partial else "cases/queue.html"
+    response = render(request, template, context)
+    # The same URL answers with a fragment or a page: caches must keep them apart.
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def _status_url(status: str) -> str:
+    params = QueryDict(mutable=True)
+    params["status"] = status
+    if status in Appeal.CLOSED_STATUSES:
+        params["closed"] = "today"
+        params["sort"] = "-age"
+    return f"?{params.urlencode()}"
+
+
+@login_required
+@require_POST
+def claim_next(request: HttpRequest) -> HttpResponse:
+    """Claim the most urgent unassigned open appeal and open it."""
+    require_staff(request)
+    if not request.user.has_perm(roles.WORK):
+        raise PermissionDenied(_("Your role reads the queue but does not claim appeals."))
+    try:
+        appeal = lifecycle.appeal_claim_next(actor=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("cases:home")
+    if appeal is None:
+        messages.info(request, _("The queue is empty: no unassigned open appeal to claim."))
+        return redirect("cases:home")
+    messages.success(
+        request,
+        _("You claimed appeal #%(id)s (order %(order)s).")
+        % {"id": appeal.pk, "order": appeal.order.external_id},
+    )
+    return redirect(case_url(appeal.pk))

@@ -1,0 +1,275 @@
+"""Forms of the case page. They parse and validate input; the lifecycle services decide."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cases.lifecycle import ProposedAction
+from cases.models import AccountAction, Party, Rule, Verdict
+from cases.tools import VARIABLES
+from evidence.models import Evidence
+
+LOCAL_INPUT = "%Y-%m-%dT%H:%M"
+# A canned reply's {variable} still in the text: the party would read "{what}".
+UNFILLED = re.compile("\\{(" + "|".join(VARIABLES) + ")\\}")
+NO_ACTION = ""
+ACTION_CHOICES = [(NO_ACTION, _("No account action")), *AccountAction.Kind.choices]
+
+
+def _textarea(rows: int = 3, **attrs: Any) -> forms.Textarea:
+    return forms.Textarea(attrs={"rows": rows, **attrs})
+
+
+def _filled(text: str) -> str:
+    gap = UNFILLED.search(text)
+    if gap:
+        raise forms.ValidationError(
+            _("Replace %(gap)s with the real text before sending.") % {"gap": gap.group(0)}
+        )
+    return text
+
+
+class DeskForm(forms.Form):
+    """Each form of the page gets its own element ids (several have a `party` or `text`)."""
+
+    id_prefix = "form"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"id_{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class Guarded(DeskForm):
+    """A form that changes the case's state. The page writes `seen` (the appeal's
+    updated_at when it was drawn) and `seen_seq` (its last audit entry); the view refuses
+    the action if the case changed since."""
+
+    seen = forms.CharField(required=False, widget=forms.HiddenInput)
+    seen_seq = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class ClaimForm(Guarded):
+    id_prefix = "claim"
+
+
+class UnassignForm(Guarded):
+    id_prefix = "unassign"
+
+
+class AssignForm(Guarded):
+    id_prefix = "assign"
+
+    assignee = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label=_("— nobody (back to the queue) —")
+    )
+
+    def __init__(self, *args: Any, assignees: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = assignees
+        self.fields["assignee"].label_from_instance = lambda u: (
+            f"{u.get_username()} ({u.get_full_name()})" if u.get_full_name() else u.get_username()
+        )
+
+
+class RequestEvidenceForm(Guarded):
+    id_prefix = "request"
+
+    party = forms.ChoiceField(choices=Party.choices, label=_("From"))
+    text = forms.CharField(
+        label=_("What is needed"), widget=_textarea(4), max_length=4000, strip=True
+    )
+    due_at = forms.DateTimeField(
+        label=_("By"),
+        input_formats=[LOCAL_INPUT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            # Shown and read in the viewer's time zone (activated per user).
+            due = timezone.localtime(timezone.now() + timedelta(hours=settings.SLA_EVIDENCE_HOURS))
+            self.initial.setdefault("due_at", due.replace(second=0, microsecond=0))
+
+    def clean_text(self) -> str:
+        return _filled(self.cleaned_data["text"])
+
+    def clean_due_at(self):
+        due_at = self.cleaned_data["due_at"]
+        if due_at <= timezone.now():
+            raise forms.ValidationError(_("The deadline must be in the future."))
+        return due_at
+
+
+class NoteForm(DeskForm):
+    id_prefix = "note"
+
+    text = forms.CharField(label=_("Internal note"), widget=_textarea(3), max_length=10000)
+
+
+class EvidenceUploadForm(DeskForm):
+    id_prefix = "upload"
+
+    file = forms.FileField(label=_("File (PNG, JPEG, WebP or PDF)"))
+    party = forms.ChoiceField(choices=Party.choices, label=_("On behalf of"))
+    kind = forms.ChoiceField(choices=Evidence.Kind.choices, label=_("Kind"))
+    payer_name = forms.CharField(
+        label=_("Payer name on the voucher"), required=False, max_length=256
+    )
+    note = forms.CharField(label=_("Note"), required=False, widget=_textarea(2), max_length=4000)
+
+
+class EscalateForm(Guarded):
+    id_prefix = "escalate"
+
+    reason = forms.CharField(label=_("Why escalate"), widget=_textarea(3), max_length=4000)
+
+
+class VerdictForm(Guarded):
+    id_prefix = "verdict"
+
+    # No default: the one field that decides where the money goes is always chosen.
+    outcome = forms.ChoiceField(choices=[("", "—"), *Verdict.Outcome.choices], label=_("Outcome"))
+    responsible_party = forms.ChoiceField(
+        choices=[("", "—"), *Verdict.ResponsibleParty.choices], label=_("Responsible party")
+    )
+    rule = forms.ChoiceField(label=_("Rule"))
+    rationale = forms.CharField(label=_("Rationale"), widget=_textarea(4), max_length=10000)
+    action_kind = forms.ChoiceField(
+        choices=ACTION_CHOICES, required=False, label=_("Account action on the responsible party")
+    )
+    action_days = forms.IntegerField(
+        required=False, min_value=1, max_value=3650, label=_("Days (P2P restriction)")
+    )
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, usual: list[Rule], other: list[Rule], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices: list[Any] = [("", "—")]
+        if usual:
+            choices.append((_("Usual for this reason"), [(r.code, str(r)) for r in usual]))
+        if other:
+            choices.append((_("Other rules"), [(r.code, str(r)) for r in other]))
+        self.fields["rule"].choices = choices
+        self.rules = {r.code: r for r in (*usual, *other)}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        kind = data.get("action_kind") or NO_ACTION
+        if kind and data.get("responsible_party") == Verdict.ResponsibleParty.NONE:
+            self.add_error("action_kind", _("An account action needs a responsible party."))
+        if kind == AccountAction.Kind.P2P_RESTRICTION and not data.get("action_days"):
+            self.add_error("action_days", _("A P2P restriction needs a number of days."))
+        if kind != AccountAction.Kind.P2P_RESTRICTION:
+            data["action_days"] = None
+        return data
+
+    @property
+    def account_action(self) -> ProposedAction | None:
+        kind = self.cleaned_data.get("action_kind")
+        return (
+            ProposedAction(kind=kind, days=self.cleaned_data.get("action_days")) if kind else None
+        )
+
+    @property
+    def rule_obj(self) -> Rule | None:
+        return self.rules.get(self.cleaned_data.get("rule", ""))
+
+
+class ApproveForm(Guarded):
+    id_prefix = "approve"
+
+
+class SendBackForm(Guarded):
+    id_prefix = "sendback"
+
+    comment = forms.CharField(label=_("What must change"), widget=_textarea(3), max_length=4000)
+
+
+class CancelForm(Guarded):
+    id_prefix = "cancel"
+
+    reason = forms.CharField(label=_("Why cancel"), widget=_textarea(2), max_length=4000)
+    confirm = forms.BooleanField(
+        label=_("Yes, cancel this appeal (no funds move; this cannot be undone)")
+    )
+
+
+class MessageForm(DeskForm):
+    id_prefix = "message"
+
+    party = forms.ChoiceField(choices=Party.choices, label=_("To"))
+    text = forms.CharField(label=_("Message"), widget=_textarea(5), max_length=4000)
+
+    def clean_text(self) -> str:
+        return _filled(self.cleaned_data["text"])
+
+
+class ContestForm(DeskForm):
+    id_prefix = "contest"
+
+    party = forms.ChoiceField(choices=Party.choices, label=_("Contested by"))
+    reason = forms.CharField(label=_("The party's reason"), widget=_textarea(3), max_length=4000)
+
+
+class ReviewAssignForm(DeskForm):
+    id_prefix = "reviewassign"
+
+    reviewer = forms.ModelChoiceField(queryset=None, label=_("Reviewer"))
+
+    def __init__(self, *args: Any, reviewers: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reviewer"].queryset = reviewers
+
+
+class ReviewDecideForm(DeskForm):
+    id_prefix = "review"
+
+    DECISIONS = [("uphold", _("Uphold the verdict")), ("reverse", _("Reverse the verdict"))]
+
+    decision = forms.ChoiceField(choices=DECISIONS, widget=forms.RadioSelect, label=_("Decision"))
+    outcome = forms.ChoiceField(
+        choices=[("", "—"), *Verdict.Outcome.choices], required=False, label=_("Corrected outcome")
+    )
+    responsible_party = forms.ChoiceField(
+        choices=[("", "—"), *Verdict.ResponsibleParty.choices],
+        required=False,
+        label=_("Responsible party"),
+    )
+    rationale = forms.CharField(label=_("Rationale"), widget=_textarea(3), max_length=10000)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("decision") == "reverse":
+            if not data.get("outcome"):
+                self.add_error("outcome", _("A reversal needs the corrected outcome."))
+            if not data.get("responsible_party"):
+                self.add_error("responsible_party", _("Name the responsible party."))
+        return data
+
+
+# The forms of the case page, by the key the template and the views use.
+FORM_CLASSES: dict[str, type[forms.Form]] = {
+    "claim": ClaimForm,
+    "unassign": UnassignForm,
+    "assign": AssignForm,
+    "request_evidence": RequestEvidenceForm,
+    "note": NoteForm,
+    "upload": EvidenceUploadForm,
+    "escalate": EscalateForm,
+    "verdict": VerdictForm,
+    "approve": ApproveForm,
+    "send_back": SendBackForm,
+    "cancel": CancelForm,
+    "message": MessageForm,
+    "contest": ContestForm,
+    "review_assign": ReviewAssignForm,
+    "review_decide": ReviewDecideForm,
+}

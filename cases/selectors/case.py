@@ -1,0 +1,726 @@
+"""Reads for the case page: everything one appeal shows, in a bounded number of queries.
+
+Every list on the page (chat, evidence, notes, status changes, verdicts, audit entries)
+is one query with its related rows joined in, and the parties' histories are aggregates,
+so the page costs the same number of queries with 5 chat messages or 5,000.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from cases import roles, tools
+from cases.lifecycle import WORKING, four_eyes_required
+from cases.models import (
+    AccountAction,
+    AccountSignal,
+    Appeal,
+    AppealStatusChange,
+    AuditEntry,
+    ChatMessage,
+    Note,
+    Party,
+    Rule,
+    Trader,
+    Verdict,
+    VerdictReview,
+)
+from evidence.models import Evidence
+
+S = Appeal.Status
+RECENT_APPEALS = 5
+LINKED_ACCOUNTS = 40
+
+# What an audit action means, as a phrase after the actor's name ("senior claimed the case").
+ACTION_PHRASES = {
+    "appeal.opened": gettext_lazy("opened the appeal"),
+    "appeal.claimed": gettext_lazy("claimed the case"),
+    "appeal.assigned": gettext_lazy("(re)assigned the case"),
+    "appeal.unassigned": gettext_lazy("handed the case back to the queue"),
+    "appeal.evidence_requested": gettext_lazy("requested evidence"),
+    "appeal.evidence_received": gettext_lazy("received the requested evidence"),
+    "appeal.escalated": gettext_lazy("escalated the case"),
+    "appeal.cancelled": gettext_lazy("cancelled the appeal"),
+    "appeal.verdict_proposed": gettext_lazy("sent a verdict for approval"),
+    "appeal.verdict_sent_back": gettext_lazy("sent the verdict back"),
+    "appeal.resolved": gettext_lazy("resolved the appeal"),
+    "note.added": gettext_lazy("added a note"),
+    "evidence.added": gettext_lazy("added evidence"),
+    "verdict.proposed": gettext_lazy("proposed a verdict"),
+    "verdict.approved": gettext_lazy("approved the verdict"),
+    "verdict.sent_back": gettext_lazy("sent the verdict back"),
+    "account.action_taken": gettext_lazy("took an account action"),
+    "party.message_sent": gettext_lazy("messaged a party"),
+    "review.requested": gettext_lazy("recorded a contest of the verdict"),
+    "review.assigned": gettext_lazy("assigned the review"),
+    "review.upheld": gettext_lazy("upheld the verdict on review"),
+    "review.reversed": gettext_lazy("reversed the verdict on review"),
+}
+# Audit values that are user ids, shown as usernames.
+USER_KEYS = frozenset({"assignee", "decided_by", "approved_by", "reviewer"})
+
+
+# --- the appeal ---------------------------------------------------------------------------
+
+
+def case_appeal(pk: int) -> Appeal:
+    return get_object_or_404(
+        Appeal.objects.select_related(
+            "order__buyer", "order__seller", "assignee", "review__reviewer"
+        ),
+        pk=pk,
+    )
+
+
+def case_review(appeal: Appeal) -> VerdictReview | None:
+    # The reverse one-to-one raises RelatedObjectDoesNotExist (an AttributeError) if absent.
+    return getattr(appeal, "review", None)
+
+
+# --- the parties --------------------------------------------------------------------------
+
+
+@dataclass
+class PartyFacts:
+    side: str
+    trader: Trader
+    counterpart: Trader
+    history: dict[str, int]
+    recent: list[Appeal]
+    actions: list[AccountAction]
+    signals: list[dict[str, Any]] = field(default_factory=list)
+    shared_with_counterpart: list[AccountSignal] = field(default_factory=list)
+    first_seen: datetime | None = None
+
+    @property
+    def label(self) -> str:
+        return Party(self.side).label
+
+    @property
+    def restricted_until(self) -> datetime | None:
+        until = self.trader.p2p_restricted_until
+        return until if until and until > timezone.now() else None
+
+    @property
+    def account_since(self) -> datetime | None:
+        return self.trader.registered_at or self.first_seen
+
+
+def _effective(field_name: str) -> Subquery:
+    return Subquery(
+        Verdict.objects.filter(appeal=OuterRef("pk"), state=Verdict.State.EFFECTIVE).values(
+            field_name
+        )[:1]
+    )
+
+
+def _as_party(trader_id: int) -> Q:
+    return Q(order__buyer_id=trader_id) | Q(order__seller_id=trader_id)
+
+
+def party_history(appeal: Appeal, traders: list[Trader]) -> dict[int, dict[str, int]]:
+    """Previous appeals of each trader as either party, counted in one aggregate query."""
+    ids = [t.pk for t in traders]
+    others = (
+        Appeal.objects.filter(Q(order__buyer_id__in=ids) | Q(order__seller_id__in=ids))
+        .exclude(pk=appeal.pk)
+        .annotate(v_outcome=_effective("outcome"), v_responsible=_effective("responsible_party"))
+    )
+    aggregates: dict[str, Count] = {}
+    for t in traders:
+        as_party = _as_party(t.pk)
+        as_buyer, as_seller = Q(order__buyer_id=t.pk), Q(order__seller_id=t.pk)
+        aggregates[f"{t.pk}_total"] = Count("id", filter=as_party)
+        aggregates[f"{t.pk}_open"] = Count(
+            "id", filter=as_party & ~Q(status__in=Appeal.CLOSED_STATUSES)
+        )
+        aggregates[f"{t.pk}_cancelled"] = Count("id", filter=as_party & Q(status=S.CANCELLED))
+        aggregates[f"{t.pk}_responsible"] = Count(
+            "id",
+            filter=(as_buyer & Q(v_responsible__in=["buyer", "both"]))
+            | (as_seller & Q(v_responsible__in=["seller", "both"])),
+        )
+        aggregates[f"{t.pk}_favoured"] = Count(
+            "id",
+            filter=(as_buyer & Q(v_outcome=Verdict.Outcome.RELEASE_TO_BUYER))
+            | (as_seller & Q(v_outcome=Verdict.Outcome.RETURN_TO_SELLER)),
+        )
+        aggregates[f"{t.pk}_opened"] = Count(
+            "id", filter=(as_buyer & Q(opened_by="buyer")) | (as_seller & Q(opened_by="seller"))
+        )
+    row = others.aggregate(**aggregates)
+    result: dict[int, dict[str, int]] = {}
+    for t in traders:
+        prefix = f"{t.pk}_"
+        result[t.pk] = {k[len(prefix) :]: v for k, v in row.items() if k.startswith(prefix)}
+    return result
+
+
+def party_recent_appeals(appeal: Appeal, trader: Trader) -> list[Appeal]:
+    """The trader's latest other appeals, each with `side` (the trader's side in it),
+    `outcome_label` and `responsible` (the verdict named this trader)."""
+    recent = list(
+        Appeal.objects.filter(_as_party(trader.pk))
+        .exclude(pk=appeal.pk)
+        .annotate(v_outcome=_effective("outcome"), v_responsible=_effective("responsible_party"))
+        .select_related("order")
+        .only(
+            "id",
+            "status",
+            "reason",
+            "opened_by",
+            "created_at",
+            "order__external_id",
+            "order__buyer_id",
+            "order__seller_id",
+        )
+        .order_by("-created_at", "-id")[:RECENT_APPEALS]
+    )
+    outcomes = dict(Verdict.Outcome.choices)
+    for other in recent:
+        other.side = Party.BUYER if other.order.buyer_id == trader.pk else Party.SELLER
+        other.outcome_label = outcomes.get(other.v_outcome, "")
+        other.responsible = other.v_responsible in (other.side, Verdict.ResponsibleParty.BOTH)
+    return recent
+
+
+def shared_signals(traders: list[Trader]) -> tuple[list[AccountSignal], list[dict[str, Any]]]:
+    """The parties' own signals, and every (kind, value) they share with other accounts:
+    how many other traders carry it, and a few of them."""
+    ids = [t.pk for t in traders]
+    own = list(
+        AccountSignal.objects.filter(trader_id__in=ids).order_by("trader_id", "kind", "value")
+    )
+    same_value = AccountSignal.objects.filter(
+        trader_id__in=ids, kind=OuterRef("kind"), value=OuterRef("value")
+    )
+    elsewhere = AccountSignal.objects.filter(Exists(same_value)).exclude(trader_id__in=ids)
+    counts = {
+        (row["kind"], row["value"]): row
+        for row in elsewhere.values("kind", "value").annotate(
+            accounts=Count("trader_id", distinct=True),
+            frozen=Count("trader_id", filter=Q(trader__frozen=True), distinct=True),
+        )
+    }
+    samples: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in elsewhere.order_by("kind", "value", "trader__external_id").values(
+        "kind", "value", "trader_id", "trader__external_id", "trader__frozen"
+    )[:LINKED_ACCOUNTS]:
+        samples.setdefault((row["kind"], row["value"]), []).append(row)
+    linked = []
+    for signal in own:
+        key = (signal.kind, signal.value)
+        if key in counts:
+            linked.append(
+                {
+                    "trader_id": signal.trader_id,
+                    "kind": signal.get_kind_display(),
+                    "value": signal.value,
+                    "accounts": counts[key]["accounts"],
+                    "frozen": counts[key]["frozen"],
+                    "sample": samples.get(key, [])[:5],
+                }
+            )
+    return own, linked
+
+
+def parties(appeal: Appeal) -> list[PartyFacts]:
+    order = appeal.order
+    buyer, seller = order.buyer, order.seller
+    traders = [buyer, seller]
+    history = party_history(appeal, traders)
+    actions = list(
+        AccountAction.objects.filter(trader_id__in=[buyer.pk, seller.pk])
+        .select_related("taken_by", "trader")
+        .order_by("-created_at", "-id")[:40]
+    )
+    own, linked = shared_signals(traders)
+    facts = []
+    for side, trader, counterpart in (
+        (Party.BUYER, buyer, seller),
+        (Party.SELLER, seller, buyer),
+    ):
+        mine = [s for s in own if s.trader_id == trader.pk]
+        theirs = {(s.kind, s.value) for s in own if s.trader_id == counterpart.pk}
+        facts.append(
+            PartyFacts(
+                side=side,
+                trader=trader,
+                counterpart=counterpart,
+                history=history[trader.pk],
+                recent=party_recent_appeals(appeal, trader),
+                actions=[a for a in actions if a.trader_id == trader.pk][:10],
+                signals=[s for s in linked if s["trader_id"] == trader.pk],
+                shared_with_counterpart=[s for s in mine if (s.kind, s.value) in theirs],
+                first_seen=min((s.first_seen_at for s in mine), default=None),
+            )
+        )
+    return facts
+
+
+# --- chat ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ChatLine:
+    message: ChatMessage
+    html: str
+    flagged: bool
+
+
+def chat_lines(appeal: Appeal, *, q: str = "") -> tuple[list[ChatLine], int | None]:
+    """The order's chat in time order, escaped and highlighted; `q` filters server-side.
+    Also the id of the last message from a party (not the system)."""
+    messages = ChatMessage.objects.filter(order_id=appeal.order_id).order_by("sent_at", "id")
+    if q:
+        messages = messages.filter(text__icontains=q)
+    pattern = tools.watch_pattern()
+    lines = []
+    last_party = None
+    for message in messages:
+        html, flagged = tools.highlight(message.text, pattern)
+        lines.append(ChatLine(message=message, html=html, flagged=flagged))
+        if message.sender != ChatMessage.Sender.SYSTEM:
+            last_party = message.pk
+    return lines, last_party
+
+
+# --- evidence, notes, verdicts, audit -----------------------------------------------------
+
+
+def _same_name(a: str, b: str) -> bool:
+    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
+
+
+@dataclass
+class EvidenceItem:
+    evidence: Evidence
+    payer_mismatch: bool
+
+
+def evidence_items(appeal: Appeal) -> list[EvidenceItem]:
+    kyc = appeal.order.buyer.kyc_name
+    return [
+        EvidenceItem(
+            evidence=e,
+            payer_mismatch=bool(e.payer_name and kyc and not _same_name(e.payer_name, kyc)),
+        )
+        for e in Evidence.objects.filter(appeal=appeal).select_related("uploaded_by")
+    ]
+
+
+def notes(appeal: Appeal) -> list[Note]:
+    return list(Note.objects.filter(appeal=appeal).select_related("author"))
+
+
+def status_changes(appeal: Appeal) -> list[AppealStatusChange]:
+    return list(AppealStatusChange.objects.filter(appeal=appeal).select_related("actor"))
+
+
+def verdicts(appeal: Appeal) -> list[Verdict]:
+    found = list(
+        Verdict.objects.filter(appeal=appeal).select_related("rule", "decided_by", "approved_by")
+    )
+    kinds = dict(AccountAction.Kind.choices)
+    for verdict in found:
+        # The explanations read verdict.appeal.order: reuse the page's, joined already.
+        verdict.appeal = appeal
+        kind = (verdict.proposed_action or {}).get("kind", "")
+        verdict.action_label = kinds.get(kind, kind)
+    return found
+
+
+@dataclass
+class AuditLine:
+    entry: AuditEntry
+    phrase: str
+    changes: list[tuple[str, str, str]]
+
+
+def _show(value: Any, users: dict[int, str], key: str) -> str:
+    if value is None or value == "":
+        return "—"
+    if key in USER_KEYS and isinstance(value, int):
+        return users.get(value, f"#{value}")
+    text = value if isinstance(value, str) else str(value)
+    return text if len(text) <= 140 else text[:139] + "…"
+
+
+def audit_lines(entries: QuerySet[AuditEntry] | list[AuditEntry]) -> list[AuditLine]:
+    """Each entry with a readable before -> after list; user ids become usernames (one
+    query for all of them)."""
+    entries = list(entries)
+    user_ids = {
+        value
+        for entry in entries
+        for part in (entry.before, entry.after)
+        for key, value in part.items()
+        if key in USER_KEYS and isinstance(value, int)
+    }
+    users = dict(
+        get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username")
+        if user_ids
+        else []
+    )
+    lines = []
+    for entry in entries:
+        changes = []
+        for key in [*entry.before, *(k for k in entry.after if k not in entry.before)]:
+            before, after = entry.before.get(key), entry.after.get(key)
+            if key in entry.before and before == after:
+                continue
+            changes.append(
+                (
+                    key,
+                    _show(before, users, key) if key in entry.before else "",
+                    _show(after, users, key) if key in entry.after else "—",
+                )
+            )
+        phrase = ACTION_PHRASES.get(entry.action, entry.action)
+        lines.append(AuditLine(entry=entry, phrase=str(phrase), changes=changes))
+    return lines
+
+
+def audit_trail(appeal: Appeal) -> list[AuditLine]:
+    return audit_lines(AuditEntry.objects.filter(appeal=appeal).order_by("seq"))
+
+
+def changes_since(appeal_id: int, seq: int | None) -> list[str]:
+    """What others did to the case after the viewer's page was drawn, for the stale-form
+    message: "senior claimed the case; senior requested evidence"."""
+    entries = AuditEntry.objects.filter(appeal_id=appeal_id).order_by("-seq")
+    entries = entries.filter(seq__gt=seq) if seq is not None else entries[:1]
+    return [
+        f"{e.actor_label} {ACTION_PHRASES.get(e.action, e.action)}"
+        for e in reversed(list(entries[:10]))
+    ]
+
+
+# --- the timeline -------------------------------------------------------------------------
+
+
+@dataclass
+class TimelineEvent:
+    at: datetime
+    kind: str
+    text: str
+    actor: str = ""
+    detail: str = ""
+    # Breaks ties between events of one transaction (one timestamp): the proposal before
+    # the status change it causes, the effect and account actions after it.
+    rank: int = 0
+
+
+def timeline(
+    appeal: Appeal,
+    *,
+    changes: list[AppealStatusChange],
+    notes: list[Note],
+    evidence: list[EvidenceItem],
+    verdicts: list[Verdict],
+    review: VerdictReview | None,
+    actions: list[AccountAction],
+) -> list[TimelineEvent]:
+    """Order facts, status changes, notes, evidence and verdict events, in time order."""
+    order = appeal.order
+    events = [TimelineEvent(order.created_at, "order", _("Order created"))]
+    if order.paid_at:
+        events.append(TimelineEvent(order.paid_at, "order", _("Buyer marked the order paid")))
+    if order.released_at:
+        events.append(TimelineEvent(order.released_at, "order", _("Seller released the crypto")))
+    for c in changes:
+        if not c.from_status:
+            text = _("Appeal opened by the %(party)s") % {
+                "party": Party(appeal.opened_by).label.lower()
+            }
+        else:
+            text = f"{S(c.from_status).label} → {S(c.to_status).label}"
+        events.append(
+            TimelineEvent(
+                c.created_at,
+                "status",
+                text,
+                c.actor.get_username() if c.actor else "",
+                c.comment,
+                rank=4,
+            )
+        )
+    for n in notes:
+        events.append(
+            TimelineEvent(n.created_at, "note", _("Note"), n.author.get_username(), n.text)
+        )
+    for item in evidence:
+        e = item.evidence
+        events.append(
+            TimelineEvent(
+                e.uploaded_at,
+                "evidence",
+                _("%(kind)s from the %(party)s")
+                % {"kind": e.get_kind_display(), "party": e.get_party_display().lower()},
+                e.uploaded_by.get_username() if e.uploaded_by else _("party"),
+            )
+        )
+    for v in verdicts:
+        summary = f"{v.get_outcome_display()} · {v.rule.code}"
+        events.append(
+            TimelineEvent(
+                v.created_at,
+                "verdict",
+                _("Verdict proposed: %(summary)s") % {"summary": summary},
+                v.decided_by.get_username(),
+                v.rationale,
+                rank=3,
+            )
+        )
+        if v.state == Verdict.State.EFFECTIVE and v.effective_at:
+            who = v.approved_by.get_username() if v.approved_by else v.decided_by.get_username()
+            events.append(
+                TimelineEvent(v.effective_at, "verdict", _("Verdict took effect"), who, rank=5)
+            )
+        elif v.state == Verdict.State.SENT_BACK and v.reviewed_at:
+            events.append(
+                TimelineEvent(
+                    v.reviewed_at, "verdict", _("Verdict sent back"), "", v.review_comment
+                )
+            )
+        elif v.state == Verdict.State.WITHDRAWN and v.reviewed_at:
+            events.append(TimelineEvent(v.reviewed_at, "verdict", _("Verdict withdrawn")))
+    verdict_ids = {v.pk for v in verdicts}
+    for a in actions:
+        if a.verdict_id in verdict_ids:
+            events.append(
+                TimelineEvent(
+                    a.created_at,
+                    "action",
+                    f"{a.get_kind_display()}"
+                    + (f" {a.days} d" if a.days else "")
+                    + f" · {a.trader.display_name}",
+                    a.taken_by.get_username(),
+                    rank=6,
+                )
+            )
+    if review is not None:
+        events.append(
+            TimelineEvent(
+                review.requested_at,
+                "review",
+                _("Verdict contested by the %(party)s")
+                % {"party": review.get_requested_by_display().lower()},
+                "",
+                review.reason,
+            )
+        )
+        if review.decided_at:
+            events.append(
+                TimelineEvent(
+                    review.decided_at,
+                    "review",
+                    _("Review: %(state)s") % {"state": review.get_state_display().lower()},
+                    review.reviewer.get_username() if review.reviewer else "",
+                    review.rationale,
+                )
+            )
+    events.sort(key=lambda e: (e.at, e.rank))
+    return events
+
+
+# --- what the viewer may do ---------------------------------------------------------------
+
+
+@dataclass
+class Abilities:
+    """The actions the viewer may take on the case in its current status. The services
+    check again; this decides what the page offers."""
+
+    work: bool = False
+    claim: bool = False
+    assign: bool = False
+    unassign: bool = False
+    request_evidence: bool = False
+    note: bool = False
+    upload: bool = False
+    escalate: bool = False
+    decide: bool = False
+    approve: bool = False
+    approve_absent_why: str = ""
+    cancel: bool = False
+    message: bool = False
+    contest: bool = False
+    contest_absent_why: str = ""
+    review_assign: bool = False
+    review_decide: bool = False
+
+    @property
+    def anything(self) -> bool:
+        return self.work or self.assign or self.approve
+
+
+def abilities(
+    appeal: Appeal,
+    user: AbstractBaseUser,
+    *,
+    pending: Verdict | None,
+    effective: Verdict | None,
+    review: VerdictReview | None,
+) -> Abilities:
+    work = user.has_perm(roles.WORK)
+    assign_p = user.has_perm(roles.ASSIGN)
+    escalations = user.has_perm(roles.HANDLE_ESCALATION)
+    approve_p = user.has_perm(roles.APPROVE)
+    status = appeal.status
+    mine = appeal.assignee_id == user.pk
+    handler = mine or assign_p
+    unowned = appeal.assignee_id is None
+    can = Abilities(work=work)
+    if work:
+        can.claim = (status == S.OPEN and (unowned or mine)) or (
+            status == S.ESCALATED and escalations and (unowned or mine)
+        )
+        can.unassign = status == S.IN_REVIEW and handler
+        can.request_evidence = status in WORKING and (
+            (status != S.ESCALATED or escalations) if unowned else handler
+        )
+        can.note = True
+        can.message = True
+        can.upload = not appeal.is_closed
+        can.escalate = status == S.OPEN or (
+            status in (S.IN_REVIEW, S.AWAITING_EVIDENCE) and handler
+        )
+        can.decide = (
+            (status == S.OPEN and (unowned or mine))
+            or (status in (S.IN_REVIEW, S.AWAITING_EVIDENCE) and handler)
+            or (status == S.ESCALATED and escalations)
+        )
+        can.cancel = not appeal.is_closed
+        if status == S.RESOLVED and effective is not None:
+            closes = effective.effective_at + timedelta(days=settings.REVIEW_WINDOW_DAYS)
+            if review is not None:
+                can.contest_absent_why = _("The verdict has already been contested once.")
+            elif timezone.now() > closes:
+                can.contest_absent_why = _("The review window closed on %(date)s.") % {
+                    "date": timezone.localtime(closes).strftime("%Y-%m-%d %H:%M")
+                }
+            else:
+                can.contest = True
+    can.assign = assign_p and status not in (S.RESOLVED, S.CANCELLED, S.PENDING_APPROVAL)
+    if status == S.PENDING_APPROVAL and pending is not None:
+        if pending.decided_by_id == user.pk:
+            can.approve_absent_why = _(
+                "You proposed this verdict; a different senior arbitrator or team lead must "
+                "approve it."
+            )
+        elif not approve_p:
+            can.approve_absent_why = _(
+                "Waiting for a senior arbitrator or team lead to approve it."
+            )
+        else:
+            can.approve = True
+    if review is not None and review.state == VerdictReview.State.PENDING:
+        can.review_assign = assign_p
+        can.review_decide = escalations and review.reviewer_id == user.pk
+    return can
+
+
+# --- the whole page -----------------------------------------------------------------------
+
+
+def rules_for(appeal: Appeal) -> tuple[list[Rule], list[Rule]]:
+    """Active rules: those usually deciding the appeal's reason first, then the rest."""
+    usual, other = [], []
+    for rule in Rule.objects.filter(active=True).order_by("code"):
+        (usual if appeal.reason in (rule.reasons or []) else other).append(rule)
+    return usual, other
+
+
+def workers(*, escalations: bool = False) -> QuerySet:
+    """Users who work appeals (for escalated cases: who take escalations), for the
+    assign select."""
+    perm = roles.HANDLE_ESCALATION if escalations else roles.WORK
+    return get_user_model().objects.with_perm(perm).order_by("username")
+
+
+def case_page(appeal: Appeal, user: AbstractBaseUser, *, q: str = "") -> dict[str, Any]:
+    """Everything the case page shows, except the forms."""
+    changes = status_changes(appeal)
+    note_list = notes(appeal)
+    evidence = evidence_items(appeal)
+    verdict_list = verdicts(appeal)
+    review = case_review(appeal)
+    party_facts = parties(appeal)
+    actions = [a for p in party_facts for a in p.actions]
+    pending = next((v for v in verdict_list if v.state == Verdict.State.PENDING), None)
+    effective = next((v for v in verdict_list if v.state == Verdict.State.EFFECTIVE), None)
+    lines, last_party = chat_lines(appeal, q=q)
+    trail = audit_trail(appeal)
+    now = timezone.now()
+    return {
+        "appeal": appeal,
+        "order": appeal.order,
+        "now": now,
+        "overdue": appeal.is_overdue(now),
+        "first_response_overdue": appeal.first_response_at is None
+        and not appeal.is_closed
+        and appeal.first_response_due_at < now,
+        "evidence_overdue": appeal.status == S.AWAITING_EVIDENCE
+        and bool(appeal.evidence_due_at and appeal.evidence_due_at < now),
+        "four_eyes": four_eyes_required(appeal.order),
+        "parties": party_facts,
+        "chat": lines,
+        "chat_q": q,
+        "last_party_message": last_party,
+        "evidence": evidence,
+        "evidence_by_party": [
+            (Party.BUYER.label, [e for e in evidence if e.evidence.party == Party.BUYER]),
+            (Party.SELLER.label, [e for e in evidence if e.evidence.party == Party.SELLER]),
+        ],
+        "notes": note_list,
+        "verdicts": verdict_list,
+        "pending_verdict": pending,
+        "effective_verdict": effective,
+        "evidence_after_proposal": bool(
+            pending and any(e.evidence.uploaded_at > pending.created_at for e in evidence)
+        ),
+        "review": review,
+        "timeline": timeline(
+            appeal,
+            changes=changes,
+            notes=note_list,
+            evidence=evidence,
+            verdicts=verdict_list,
+            review=review,
+            actions=actions,
+        ),
+        "audit": trail,
+        "seen": appeal.updated_at.isoformat(),
+        "seen_seq": trail[-1].entry.seq if trail else 0,
+        "can": abilities(appeal, user, pending=pending, effective=effective, review=review),
+    }
+
+
+def reviews_for(user: AbstractBaseUser) -> dict[str, list[VerdictReview]]:
+    base = VerdictReview.objects.select_related(
+        "appeal__order", "verdict__rule", "reviewer"
+    ).order_by("requested_at", "id")
+    return {
+        "mine": list(base.filter(reviewer=user, state=VerdictReview.State.PENDING)),
+        "unassigned": list(base.filter(reviewer__isnull=True, state=VerdictReview.State.PENDING)),
+        "others": list(
+            base.filter(state=VerdictReview.State.PENDING)
+            .exclude(reviewer__isnull=True)
+            .exclude(reviewer=user)[:100]
+        ),
+        "decided": list(
+            base.exclude(state=VerdictReview.State.PENDING).order_by("-decided_at", "-id")[:25]
+        ),
+    }

@@ -1,0 +1,120 @@
+"""Template helpers of the shared layout and the queue: short durations ("3h 20m"),
+amounts, risk levels, language tags, and the navigation's per-user facts.
+
+`{% load desk_ui %}`. Every filter returns plain text (auto-escaped by the template).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django import template
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases import roles
+from cases.models import VerdictReview
+
+register = template.Library()
+
+
+def short_duration(delta: timedelta) -> str:
+    """A duration in its two largest units: "2d 4h", "3h 20m", "12m", "<1m"."""
+    seconds = int(abs(delta.total_seconds()))
+    days, seconds = divmod(seconds, 86400)
+    hours, seconds = divmod(seconds, 3600)
+    minutes = seconds // 60
+    if days:
+        return _("%(days)dd %(hours)dh") % {"days": days, "hours": hours}
+    if hours:
+        return _("%(hours)dh %(minutes)dm") % {"hours": hours, "minutes": minutes}
+    if minutes:
+        return _("%(minutes)dm") % {"minutes": minutes}
+    return _("<1m")
+
+
+@register.filter
+def since(moment: datetime | None, now: datetime) -> str:
+    """`{{ a.created_at|since:now }}`: how long ago, short ("3h 20m")."""
+    if moment is None:
+        return ""
+    return short_duration(now - moment)
+
+
+@register.filter
+def until(moment: datetime | None, now: datetime) -> str:
+    """`{{ a.resolution_due_at|until:now }}`: how long from now, short."""
+    if moment is None:
+        return ""
+    return short_duration(moment - now)
+
+
+# Less than this left to the resolution deadline: the row is flagged "due soon".
+DUE_SOON = timedelta(hours=4)
+
+
+@register.filter
+def sla_state(appeal: Any, now: datetime) -> str:
+    """ "closed", "overdue", "soon" (under four hours left) or "ok"."""
+    if appeal.status in ("resolved", "cancelled"):
+        return "closed"
+    if appeal.resolution_due_at < now:
+        return "overdue"
+    if appeal.resolution_due_at - now < DUE_SOON:
+        return "soon"
+    return "ok"
+
+
+@register.filter
+def amount(value: Decimal | None) -> str:
+    """500.00000000 -> "500", 25000 -> "25,000", 0.05000000 -> "0.05"."""
+    if value is None:
+        return ""
+    value = Decimal(value)
+    if value == value.to_integral_value():
+        return f"{value.quantize(Decimal(1)):,}"
+    return f"{value.normalize():,f}"
+
+
+@register.filter
+def risk_level(score: int | None) -> str:
+    """The risk engine's 0-100 score in three bands, for the badge's colour."""
+    if score is None:
+        return ""
+    if score >= 70:
+        return "high"
+    if score >= 40:
+        return "medium"
+    return "low"
+
+
+@register.filter
+def lang_tag(code: str) -> str:
+    """ "zh-hans" -> "ZH", "en" -> "EN"; the full code goes in a title attribute."""
+    return code.split("-")[0].upper() if code else ""
+
+
+@register.simple_tag(takes_context=True)
+def desk_nav(context: template.Context) -> dict[str, Any]:
+    """What the top navigation shows for the signed-in user (computed once per page)."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    staff = roles.is_staff_member(user)
+    seniorish = user.has_perm(roles.HANDLE_ESCALATION)
+    reviews = 0
+    if staff and user.has_perm(roles.APPROVE):
+        reviews = VerdictReview.objects.filter(
+            reviewer=user, state=VerdictReview.State.PENDING
+        ).count()
+    return {
+        "staff": staff,
+        "escalations": staff and seniorish,
+        "reviews": reviews,
+        "dashboard": user.has_perm(roles.VIEW_METRICS),
+        "now": timezone.localtime(),
+        "zone": timezone.get_current_timezone_name(),
+    }

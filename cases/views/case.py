@@ -1,0 +1,768 @@
+"""The case page and its actions.
+
+Each action view parses one form and calls one service function; the services check the
+transition and the actor again. State-changing forms carry `seen` (the appeal's
+updated_at when the page was drawn): if the case changed since, the action is refused
+with what changed, so of two people acting at once one succeeds and the other sees the
+fresh state and a clear message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import wraps
+from typing import Any
+
+from django import forms as djforms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_POST
+
+from arbitration.exceptions import Conflict, DomainError
+from cases import lifecycle, roles, tools
+from cases.forms import (
+    ApproveForm,
+    AssignForm,
+    CancelForm,
+    ClaimForm,
+    ContestForm,
+    EscalateForm,
+    EvidenceUploadForm,
+    Guarded,
+    MessageForm,
+    NoteForm,
+    RequestEvidenceForm,
+    ReviewAssignForm,
+    ReviewDecideForm,
+    SendBackForm,
+    UnassignForm,
+    VerdictForm,
+)
+from cases.models import AccountAction, Appeal, Party, Verdict
+from cases.selectors import case as selectors
+from evidence.models import Evidence, evidence_storage
+from evidence.services import EXTENSIONS, evidence_add
+from evidence.uploads import SizeLimitHandler
+
+View = Callable[..., HttpResponse]
+SEVERITY = {"": 0, AccountAction.Kind.WARNING: 1, AccountAction.Kind.P2P_RESTRICTION: 2}
+SEVERITY[AccountAction.Kind.FREEZE] = 3
+
+
+class Stale(Conflict):
+    """The case changed after the viewer's page was drawn."""
+
+
+def staff_required(view: View) -> View:
+    """Anonymous users go to the login page; users without a staff role get 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not roles.is_staff_member(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def case_url(pk: int, anchor: str = "") -> str:
+    return reverse("cases:case", args=[pk]) + (f"#{anchor}" if anchor else "")
+
+
+# --- the page -----------------------------------------------------------------------------
+
+
+def _amount(order: Any) -> str:
+    return f"{format(order.crypto_amount.normalize(), 'f')} {order.asset}"
+
+
+def _replies(appeal: Appeal) -> dict[str, list[dict[str, str]]]:
+    """Canned replies per party, in the party's language, with the variables filled."""
+    deadline = appeal.evidence_due_at or (
+        timezone.now() + timedelta(hours=settings.SLA_EVIDENCE_HOURS)
+    )
+    by_language: dict[str, list] = {}
+    result = {}
+    for side in Party.values:
+        language = appeal.order.party(side).language or "en"
+        if language not in by_language:
+            by_language[language] = tools.replies_for(language)
+        variables = tools.reply_variables(appeal, side, deadline=deadline)
+        # Left as "{what}" in the text, so the arbitrator sees what to fill in.
+        variables.pop("what", None)
+        rendered = []
+        for reply in by_language[language]:
+            try:
+                text = tools.reply_render(reply.text, variables)
+            except DomainError:
+                text = reply.text
+            rendered.append(
+                {"key": reply.key, "title": reply.title, "language": reply.language, "text": text}
+            )
+        result[side] = rendered
+    return result
+
+
+def _penalties(appeal: Appeal) -> dict[str, dict[str, Any]]:
+    """The penalty matrix's suggestion per responsible-party choice, for the verdict form."""
+    suggestions = tools.penalty_suggest(appeal, Verdict.ResponsibleParty.BOTH)
+    result: dict[str, dict[str, Any]] = {}
+    for side, penalty in suggestions:
+        result[side] = {
+            "kind": penalty.kind,
+            "days": penalty.days,
+            "label": penalty.label,
+            "repeat": penalty.repeat,
+            "note": penalty.note,
+        }
+    if result:
+        # One action applies to both parties: suggest the more severe one.
+        worst = max(result.values(), key=lambda p: (SEVERITY.get(p["kind"], 0), p["days"] or 0))
+        result["both"] = dict(worst)
+    return result
+
+
+def _explanations(verdict: Verdict, appeal: Appeal) -> list[dict[str, str]]:
+    """Plain-language explanations for both parties, in their language, with English for
+    the arbitrator when that differs."""
+    out = []
+    for side in Party.values:
+        trader = appeal.order.party(side)
+        language = trader.language or "en"
+        text = tools.verdict_explain(verdict, side, language)
+        english = tools.verdict_explain(verdict, side, "en")
+        out.append(
+            {
+                "side": Party(side).label,
+                "name": trader.display_name,
+                "language": language,
+                "text": text,
+                "english": english if english != text else "",
+            }
+        )
+    return out
+
+
+def _forms(
+    appeal: Appeal, ctx: dict[str, Any], bound: dict[str, djforms.Form]
+) -> dict[str, djforms.Form]:
+    can = ctx["can"]
+    made: dict[str, djforms.Form] = {}
+    if can.claim:
+        made["claim"] = ClaimForm()
+    if can.unassign:
+        made["unassign"] = UnassignForm()
+    if can.assign:
+        made["assign"] = AssignForm(
+            assignees=selectors.workers(escalations=appeal.status == Appeal.Status.ESCALATED),
+            initial={"assignee": appeal.assignee_id},
+        )
+    if can.request_evidence:
+        made["request_evidence"] = RequestEvidenceForm(
+            initial={"party": appeal.evidence_requested_from or _other(appeal.opened_by)}
+        )
+    if can.note:
+        made["note"] = NoteForm()
+    if can.upload:
+        made["upload"] = EvidenceUploadForm()
+    if can.escalate:
+        made["escalate"] = EscalateForm()
+    if can.decide:
+        usual, other = selectors.rules_for(appeal)
+        made["verdict"] = VerdictForm(usual=usual, other=other)
+    if can.approve:
+        made["send_back"] = SendBackForm()
+    if can.cancel:
+        made["cancel"] = CancelForm()
+    if can.message:
+        made["message"] = MessageForm()
+    if can.contest:
+        made["contest"] = ContestForm(initial={"party": _other(appeal.opened_by)})
+    if can.review_assign:
+        made["review_assign"] = ReviewAssignForm(reviewers=selectors.workers(escalations=True))
+    if can.review_decide:
+        made["review_decide"] = ReviewDecideForm()
+    made.update(bound)
+    return made
+
+
+def _other(side: str) -> str:
+    return Party.SELLER if side == Party.BUYER else Party.BUYER
+
+
+def render_case(
+    request: HttpRequest,
+    pk: int,
+    *,
+    bound: dict[str, djforms.Form] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The case page from fresh database state; `bound` forms (with the user's input and
+    errors) replace the blank ones after a refused action."""
+    appeal = selectors.case_appeal(pk)
+    q = request.GET.get("q", "").strip()[:200]
+    ctx = selectors.case_page(appeal, request.user, q=q)
+    can = ctx["can"]
+    ctx["forms"] = _forms(appeal, ctx, bound or {})
+    ctx["bound_key"] = next(iter(bound), "") if bound else ""
+    ctx["amount"] = _amount(appeal.order)
+    if can.message or can.request_evidence:
+        ctx["replies"] = _replies(appeal)
+    if can.decide:
+        ctx["penalties"] = _penalties(appeal)
+    if can.review_assign:
+        ctx["eligible_reviewers"] = list(lifecycle.review_eligible_reviewers(appeal))
+    verdict = ctx["effective_verdict"] or ctx["pending_verdict"]
+    if verdict is not None:
+        ctx["explanations"] = _explanations(verdict, appeal)
+    ctx["tz"] = timezone.get_current_timezone_name()
+    return render(request, "cases/case.html", ctx, status=status)
+
+
+@require_GET
+@staff_required
+def case_page(request: HttpRequest, pk: int) -> HttpResponse:
+    return render_case(request, pk)
+
+
+# --- evidence files -----------------------------------------------------------------------
+
+
+@require_GET
+@staff_required
+def evidence_file(request: HttpRequest, pk: int, eid: int) -> HttpResponse:
+    """Evidence is never public: streamed to staff only, under a name we choose, with the
+    type we sniffed at upload, never sniffed again by the browser."""
+    evidence = get_object_or_404(Evidence, pk=eid, appeal_id=pk)
+    try:
+        handle = evidence_storage().open(evidence.file.name, "rb")
+    except FileNotFoundError:
+        raise Http404("The file is missing from storage.") from None
+    extension = EXTENSIONS.get(evidence.content_type, "bin")
+    response = FileResponse(
+        handle,
+        content_type=evidence.content_type,
+        as_attachment=False,
+        filename=f"evidence-{evidence.pk}.{extension}",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    # Content-addressed, so the bytes never change; private: never in a shared cache.
+    response["Cache-Control"] = "private, max-age=86400"
+    if evidence.content_type == Evidence.ContentType.PDF:
+        # A PDF opened in the browser runs in a sandbox: no scripts, no same-origin access.
+        response["Content-Security-Policy"] = "sandbox"
+    return response
+
+
+# --- actions ------------------------------------------------------------------------------
+
+
+def _check_seen(appeal_id: int, data: dict[str, Any]) -> None:
+    """Refuse if the case changed after the page was drawn. Runs under the appeal's row
+    lock, in the transaction of the action, so nothing slips in between."""
+    seen = data.get("seen")
+    if not seen:
+        return
+    current = (
+        Appeal.objects.select_for_update().filter(pk=appeal_id).values_list("updated_at", flat=True)
+    ).first()
+    try:
+        unchanged = datetime.fromisoformat(seen) == current
+    except ValueError:
+        unchanged = False
+    if not unchanged:
+        what = selectors.changes_since(appeal_id, data.get("seen_seq"))
+        raise Stale(
+            _(
+                "Someone else changed this case while you were looking: %(what)s. Nothing was "
+                "done; this is the case as it is now."
+            )
+            % {"what": "; ".join(what) or _("its status or assignee changed")}
+        )
+
+
+def _act(
+    request: HttpRequest,
+    pk: int,
+    key: str,
+    form: djforms.Form,
+    *,
+    perm: str,
+    do: Callable[[Appeal, dict[str, Any]], Any],
+    success: Callable[[Any], str] | str,
+    anchor: str = "",
+    preview: Callable[[Appeal, dict[str, Any]], HttpResponse | None] | None = None,
+) -> HttpResponse:
+    """Validate `form`, check the case is as the user saw it, call the service once; on
+    success redirect back with a message, on refusal show the message and fresh state."""
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+    appeal = get_object_or_404(Appeal.objects.only("id"), pk=pk)
+    if not form.is_valid():
+        messages.error(request, _("Please correct the form below; nothing was changed."))
+        return render_case(request, pk, bound={key: form}, status=400)
+    data = form.cleaned_data
+    try:
+        if preview is not None:
+            if isinstance(form, Guarded):
+                with transaction.atomic():
+                    _check_seen(appeal.pk, data)
+            shown = preview(appeal, data)
+            if shown is not None:
+                return shown
+        with transaction.atomic():
+            if isinstance(form, Guarded):
+                _check_seen(appeal.pk, data)
+            result = do(appeal, data)
+    except DomainError as exc:
+        if exc.field and exc.field in form.fields and not isinstance(exc, Stale):
+            form.add_error(exc.field, exc.message)
+        messages.error(request, exc.message)
+        return render_case(request, pk, bound={key: form}, status=exc.status)
+    messages.success(request, success(result) if callable(success) else success)
+    return redirect(case_url(pk, anchor))
+
+
+@require_POST
+@staff_required
+def claim(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        "claim",
+        ClaimForm(request.POST),
+        perm=roles.WORK,
+        do=lambda a, d: lifecycle.appeal_claim(appeal_id=a.pk, actor=request.user),
+        success=_("You claimed this case."),
+    )
+
+
+@require_POST
+@staff_required
+def unassign(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        "unassign",
+        UnassignForm(request.POST),
+        perm=roles.WORK,
+        do=lambda a, d: lifecycle.appeal_unassign(appeal_id=a.pk, actor=request.user),
+        success=_("The case is back in the queue."),
+    )
+
+
+@require_POST
+@staff_required
+def assign(request: HttpRequest, pk: int) -> HttpResponse:
+    # Validate against everyone who works appeals; the service refuses an assignee who
+    # cannot take an escalated case, with a message that says so.
+    form = AssignForm(request.POST, assignees=selectors.workers())
+
+    def done(appeal: Appeal) -> str:
+        if appeal.assignee is None:
+            return _("The case is back in the queue.")
+        return _("Assigned to %(user)s.") % {"user": appeal.assignee.get_username()}
+
+    return _act(
+        request,
+        pk,
+        "assign",
+        form,
+        perm=roles.ASSIGN,
+        do=lambda a, d: lifecycle.appeal_assign(
+            appeal_id=a.pk, assignee=d["assignee"], actor=request.user
+        ),
+        success=done,
+    )
+
+
+@require_POST
+@staff_required
+def request_evidence(request: HttpRequest, pk: int) -> HttpResponse:
+    def do(appeal: Appeal, data: dict[str, Any]) -> Appeal:
+        return lifecycle.appeal_request_evidence(
+            appeal_id=appeal.pk,
+            actor=request.user,
+            party=data["party"],
+            text=data["text"],
+            due_at=data["due_at"],
+        )
+
+    return _act(
+        request,
+        pk,
+        "request_evidence",
+        RequestEvidenceForm(request.POST),
+        perm=roles.WORK,
+        do=do,
+        success=lambda a: (
+            _("Evidence requested from the %(party)s, due %(due)s.")
+            % {
+                "party": Party(a.evidence_requested_from).label.lower(),
+                "due": timezone.localtime(a.evidence_due_at).strftime("%Y-%m-%d %H:%M"),
+            }
+        ),
+    )
+
+
+@require_POST
+@staff_required
+def note(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        "note",
+        NoteForm(request.POST),
+        perm=roles.WORK,
+        do=lambda a, d: lifecycle.note_add(appeal_id=a.pk, actor=request.user, text=d["text"]),
+        success=_("Note added."),
+        anchor="notes",
+    )
+
+
+@csrf_exempt
+def upload(request: HttpRequest, pk: int) -> HttpResponse:
+    """Upload evidence on a party's behalf. The size guard must be in place before the
+    body is read, and CSRF reads it, so CSRF is checked after (Django's documented
+    pattern for custom upload handlers)."""
+    guard = SizeLimitHandler(request)
+    request.upload_handlers.insert(0, guard)
+    return _upload(request, pk, guard=guard)
+
+
+@require_POST
+@staff_required
+@csrf_protect
+def _upload(request: HttpRequest, pk: int, *, guard: SizeLimitHandler) -> HttpResponse:
+    form = EvidenceUploadForm(request.POST, request.FILES)
+    if guard.exceeded:
+        form.is_valid()
+        form.add_error(
+            "file", _("The file is larger than %(mib)s MiB.") % {"mib": guard.limit // 2**20}
+        )
+
+    def do(appeal: Appeal, data: dict[str, Any]) -> Evidence:
+        upload = data["file"]
+        return evidence_add(
+            appeal_id=appeal.pk,
+            upload=upload,
+            party=data["party"],
+            kind=data["kind"],
+            actor=request.user,
+            original_name=upload.name or "",
+            note=data["note"],
+            payer_name=data["payer_name"],
+        )
+
+    return _act(
+        request,
+        pk,
+        "upload",
+        form,
+        perm=roles.WORK,
+        do=do,
+        success=_("Evidence added."),
+        anchor="evidence",
+    )
+
+
+@require_POST
+@staff_required
+def escalate(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        "escalate",
+        EscalateForm(request.POST),
+        perm=roles.WORK,
+        do=lambda a, d: lifecycle.appeal_escalate(
+            appeal_id=a.pk, actor=request.user, reason=d["reason"]
+        ),
+        success=_("Escalated to the senior queue."),
+    )
+
+
+def _money_sentence(appeal: Appeal, outcome: str) -> str:
+    order = appeal.order
+    values = {
+        "amount": _amount(order),
+        "order": order.external_id,
+        "appeal": appeal.pk,
+    }
+    if outcome == Verdict.Outcome.RELEASE_TO_BUYER:
+        values["name"] = f"{order.buyer.display_name} ({order.buyer.external_id})"
+        return _("Release %(amount)s to the buyer %(name)s?") % values
+    if outcome == Verdict.Outcome.RETURN_TO_SELLER:
+        values["name"] = f"{order.seller.display_name} ({order.seller.external_id})"
+        return _("Cancel order %(order)s and return %(amount)s to the seller %(name)s?") % values
+    return _("Close appeal #%(appeal)s with no fund movement?") % values
+
+
+@require_POST
+@staff_required
+def verdict(request: HttpRequest, pk: int) -> HttpResponse:
+    appeal = selectors.case_appeal(pk)
+    usual, other = selectors.rules_for(appeal)
+    form = VerdictForm(request.POST, usual=usual, other=other)
+
+    def preview(_appeal: Appeal, data: dict[str, Any]) -> HttpResponse | None:
+        if data.get("confirm"):
+            return None
+        draft = Verdict(
+            appeal=appeal,
+            outcome=data["outcome"],
+            responsible_party=data["responsible_party"],
+            rule=form.rule_obj,
+            rationale=data["rationale"],
+        )
+        action = form.account_action
+        targets = {
+            "buyer": [appeal.order.buyer],
+            "seller": [appeal.order.seller],
+            "both": [appeal.order.buyer, appeal.order.seller],
+        }.get(data["responsible_party"], [])
+        confirm_form = VerdictForm(initial={**data, "confirm": True}, usual=usual, other=other)
+        return render(
+            request,
+            "cases/partials/case_verdict_confirm.html",
+            {
+                "appeal": appeal,
+                "order": appeal.order,
+                "form": confirm_form,
+                "data": data,
+                "draft": draft,
+                "rule": form.rule_obj,
+                "question": _money_sentence(appeal, data["outcome"]),
+                "four_eyes": lifecycle.four_eyes_required(appeal.order),
+                "action": action,
+                "action_label": dict(AccountAction.Kind.choices).get(action.kind) if action else "",
+                "action_targets": targets,
+                "explanations": _explanations(draft, appeal),
+                "seen": data.get("seen", ""),
+                "seen_seq": data.get("seen_seq") or "",
+            },
+        )
+
+    def do(a: Appeal, data: dict[str, Any]) -> Verdict:
+        return lifecycle.verdict_propose(
+            appeal_id=a.pk,
+            actor=request.user,
+            outcome=data["outcome"],
+            responsible_party=data["responsible_party"],
+            rule_code=data["rule"],
+            rationale=data["rationale"],
+            account_action=form.account_action,
+        )
+
+    def done(v: Verdict) -> str:
+        if v.state == Verdict.State.PENDING:
+            return _(
+                "Verdict proposed. It is above the four-eyes threshold: it waits for a second "
+                "senior arbitrator or team lead, and no funds move until then."
+            )
+        return _("Verdict issued: %(outcome)s. It has taken effect.") % {
+            "outcome": v.get_outcome_display().lower()
+        }
+
+    return _act(
+        request,
+        pk,
+        "verdict",
+        form,
+        perm=roles.WORK,
+        do=do,
+        success=done,
+        preview=preview,
+    )
+
+
+def _pending_verdict(pk: int, vid: int) -> Verdict:
+    return get_object_or_404(Verdict, pk=vid, appeal_id=pk)
+
+
+@require_POST
+@staff_required
+def approve(request: HttpRequest, pk: int, vid: int) -> HttpResponse:
+    _pending_verdict(pk, vid)
+    return _act(
+        request,
+        pk,
+        "approve",
+        ApproveForm(request.POST),
+        perm=roles.APPROVE,
+        do=lambda a, d: lifecycle.verdict_approve(verdict_id=vid, actor=request.user),
+        success=lambda v: (
+            _("Verdict approved; it has taken effect: %(outcome)s.")
+            % {"outcome": v.get_outcome_display().lower()}
+        ),
+    )
+
+
+@require_POST
+@staff_required
+def send_back(request: HttpRequest, pk: int, vid: int) -> HttpResponse:
+    _pending_verdict(pk, vid)
+    return _act(
+        request,
+        pk,
+        "send_back",
+        SendBackForm(request.POST),
+        perm=roles.APPROVE,
+        do=lambda a, d: lifecycle.verdict_send_back(
+            verdict_id=vid, actor=request.user, comment=d["comment"]
+        ),
+        success=_("Verdict sent back to its arbitrator."),
+    )
+
+
+@require_POST
+@staff_required
+def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        "cancel",
+        CancelForm(request.POST),
+        perm=roles.WORK,
+        do=lambda a, d: lifecycle.appeal_cancel(
+            appeal_id=a.pk, actor=request.user, reason=d["reason"]
+        ),
+        success=_("The appeal is cancelled."),
+    )
+
+
+@require_POST
+@staff_required
+def message(request: HttpRequest, pk: int) -> HttpResponse:
+    def do(appeal: Appeal, data: dict[str, Any]) -> str:
+        tools.party_message_send(
+            appeal_id=appeal.pk, actor=request.user, party=data["party"], text=data["text"]
+        )
+        return data["party"]
+
+    return _act(
+        request,
+        pk,
+        "message",
+        MessageForm(request.POST),
+        perm=roles.WORK,
+        do=do,
+        success=lambda side: (
+            _("Message sent to the %(party)s.") % {"party": Party(side).label.lower()}
+        ),
+        anchor="replies",
+    )
+
+
+# --- second-level review ------------------------------------------------------------------
+
+
+@require_POST
+@staff_required
+def contest(request: HttpRequest, pk: int) -> HttpResponse:
+    def done(review: Any) -> str:
+        if review.reviewer is None:
+            return _(
+                "Contest recorded. No senior is eligible to review it; a team lead must assign "
+                "a reviewer."
+            )
+        return _("Contest recorded; %(user)s will review the verdict.") % {
+            "user": review.reviewer.get_username()
+        }
+
+    return _act(
+        request,
+        pk,
+        "contest",
+        ContestForm(request.POST),
+        perm=roles.WORK,
+        do=lambda a, d: lifecycle.review_request(
+            appeal_id=a.pk, party=d["party"], reason=d["reason"], actor=request.user
+        ),
+        success=done,
+        anchor="review",
+    )
+
+
+def _review_id(pk: int) -> int:
+    appeal = get_object_or_404(Appeal.objects.select_related("review"), pk=pk)
+    review = selectors.case_review(appeal)
+    if review is None:
+        raise Http404("This appeal has no review.")
+    return review.pk
+
+
+@require_POST
+@staff_required
+def review_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    review_id = _review_id(pk)
+    # Every senior validates here; the service refuses one who handled the parties' cases.
+    form = ReviewAssignForm(request.POST, reviewers=selectors.workers(escalations=True))
+    return _act(
+        request,
+        pk,
+        "review_assign",
+        form,
+        perm=roles.ASSIGN,
+        do=lambda a, d: lifecycle.review_assign(
+            review_id=review_id, reviewer=d["reviewer"], actor=request.user
+        ),
+        success=lambda r: _("Review assigned to %(user)s.") % {"user": r.reviewer.get_username()},
+        anchor="review",
+    )
+
+
+@require_POST
+@staff_required
+def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    review_id = _review_id(pk)
+
+    def do(appeal: Appeal, data: dict[str, Any]) -> Any:
+        uphold = data["decision"] == "uphold"
+        return lifecycle.review_decide(
+            review_id=review_id,
+            actor=request.user,
+            uphold=uphold,
+            rationale=data["rationale"],
+            outcome="" if uphold else data["outcome"],
+            responsible_party="" if uphold else data["responsible_party"],
+        )
+
+    return _act(
+        request,
+        pk,
+        "review_decide",
+        ReviewDecideForm(request.POST),
+        perm=roles.HANDLE_ESCALATION,
+        do=do,
+        success=lambda r: (
+            _("Verdict upheld.")
+            if r.state == "upheld"
+            else _("Verdict reversed; the exchange is told to compensate.")
+        ),
+        anchor="review",
+    )
+
+
+@require_GET
+@staff_required
+def reviews(request: HttpRequest) -> HttpResponse:
+    """Reviews assigned to me, waiting for a reviewer, with others, recently decided: for
+    seniors and leads, and auditors (who read everything)."""
+    user = request.user
+    reviewer = user.has_perm(roles.HANDLE_ESCALATION) or user.has_perm(roles.ASSIGN)
+    if not (reviewer or roles.Role.AUDITOR in roles.user_roles(user)):
+        raise PermissionDenied
+    return render(request, "cases/partials/case_reviews.html", selectors.reviews_for(user))

@@ -1,0 +1,415 @@
+"""The case page: what it shows, that hostile text stays text, the evidence file view,
+and a query count that does not grow with the case."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from cases import lifecycle
+from cases.models import AccountSignal, ChatMessage, StaffProfile, Trader, WatchKeyword
+from evidence.services import evidence_add
+from tests.factories import (
+    OrderFactory,
+    TraderFactory,
+    appeal_in,
+    open_appeal,
+    pdf_bytes,
+    png_bytes,
+    upload,
+)
+
+pytestmark = pytest.mark.django_db
+
+XSS = "<script>alert(1)</script>"
+XSS_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
+
+
+def case_url(appeal) -> str:
+    return reverse("cases:case", args=[appeal.pk])
+
+
+def file_url(evidence) -> str:
+    return reverse("cases:evidence_file", args=[evidence.appeal_id, evidence.pk])
+
+
+def get_page(client, user, appeal, **params):
+    client.force_login(user)
+    response = client.get(case_url(appeal), params)
+    assert response.status_code == 200, response.content[:500]
+    return response
+
+
+def say(order, sender: str, text: str, at: datetime, n: int = 0) -> ChatMessage:
+    return ChatMessage.objects.create(
+        order=order,
+        external_id=f"{order.external_id}-m{n}-{at.timestamp()}",
+        sender=sender,
+        sent_at=at,
+        text=text,
+    )
+
+
+def add_evidence(appeal, actor, *, content=None, name="voucher.png", party="buyer", **fields):
+    return evidence_add(
+        appeal_id=appeal.pk,
+        upload=upload(content or png_bytes(), name),
+        party=party,
+        kind=fields.pop("kind", "payment_voucher"),
+        actor=actor,
+        original_name=name,
+        **fields,
+    )
+
+
+# --- what the page shows ------------------------------------------------------------------
+
+
+def test_it_shows_the_order_facts_and_both_parties(client, arbitrator):
+    buyer = TraderFactory(
+        display_name="lucky_buyer", kyc_name="Wang Fang", country="CN", language="zh-hans"
+    )
+    seller = TraderFactory(
+        display_name="fast_seller",
+        kyc_name="Ivan Petrov",
+        country="RU",
+        language="ru",
+        registered_at=timezone.now() - timedelta(days=400),
+    )
+    order = OrderFactory(buyer=buyer, seller=seller, payment_method="alipay")
+    appeal = appeal_in("in_review", worker=arbitrator, order=order)
+
+    body = get_page(client, arbitrator, appeal).content.decode()
+
+    for text in (
+        order.external_id,
+        "500 USDT",
+        "3600.00 CNY",
+        "alipay",
+        "lucky_buyer",
+        "Wang Fang",
+        "fast_seller",
+        "Ivan Petrov",
+        "zh-hans",
+        "Crypto not released",
+        "In review",
+        "arbitrator",
+    ):
+        assert text in body, text
+    assert body.index("lucky_buyer") < body.index("fast_seller")
+
+
+def test_it_shows_previous_appeals_and_restrictions_of_each_party(client, arbitrator, lead):
+    buyer = TraderFactory(display_name="repeat_buyer")
+    earlier = appeal_in("resolved", worker=arbitrator, order=OrderFactory(buyer=buyer))
+    lifecycle.account_action_take(trader=buyer, kind="p2p_restriction", days=30, actor=lead)
+    appeal = appeal_in("in_review", worker=arbitrator, order=OrderFactory(buyer=buyer))
+
+    response = get_page(client, arbitrator, appeal)
+    body = response.content.decode()
+
+    buyer_facts = response.context["parties"][0]
+    assert buyer_facts.history["total"] == 1
+    assert buyer_facts.history["favoured"] == 1  # the default verdict releases to the buyer
+    assert buyer_facts.recent[0].pk == earlier.pk
+    assert reverse("cases:case", args=[earlier.pk]) in body
+    assert "P2P restricted until" in body
+    assert response.context["parties"][1].history["total"] == 0
+
+
+def test_it_shows_signals_shared_with_other_accounts(client, arbitrator):
+    appeal = appeal_in("in_review", worker=arbitrator)
+    now = timezone.now()
+    other = TraderFactory(external_id="T-RING-1")
+    for trader in (appeal.order.buyer, other):
+        AccountSignal.objects.create(
+            trader=trader, kind="device", value="dev-123", first_seen_at=now, last_seen_at=now
+        )
+
+    body = get_page(client, arbitrator, appeal).content.decode()
+
+    assert "dev-123" in body
+    assert "T-RING-1" in body
+    assert "1 other account" in body
+
+
+def test_the_chat_is_in_time_order_in_the_viewers_time_zone(client, arbitrator):
+    StaffProfile.objects.create(user=arbitrator, time_zone="America/New_York")
+    appeal = appeal_in("in_review", worker=arbitrator)
+    base = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+    say(appeal.order, "seller", "second: please wait", base + timedelta(minutes=5), 2)
+    say(appeal.order, "buyer", "first: I have paid", base, 1)
+    say(appeal.order, "system", "third: appeal opened", base + timedelta(minutes=9), 3)
+
+    body = get_page(client, arbitrator, appeal).content.decode()
+
+    first, second, third = (body.index(t) for t in ("first: I", "second: please", "third: appeal"))
+    assert first < second < third
+    # 12:00 UTC is 07:00 in New York (EST).
+    assert "01-15 07:00:00" in body
+    assert "from-buyer" in body and "from-seller" in body and "from-system" in body
+
+
+def test_the_chat_can_be_searched_server_side(client, arbitrator):
+    appeal = appeal_in("in_review", worker=arbitrator)
+    now = timezone.now()
+    say(appeal.order, "buyer", "the receipt is attached", now, 1)
+    say(appeal.order, "seller", "nothing arrived yet", now + timedelta(seconds=1), 2)
+
+    response = get_page(client, arbitrator, appeal, q="RECEIPT")
+
+    assert [line.message.text for line in response.context["chat"]] == ["the receipt is attached"]
+    assert "nothing arrived yet" not in response.content.decode()
+
+
+def test_a_watchlist_hit_and_a_phone_number_are_marked(client, arbitrator):
+    WatchKeyword.objects.get_or_create(term="telegram", defaults={"category": "off_platform"})
+    appeal = appeal_in("in_review", worker=arbitrator)
+    say(appeal.order, "seller", "add me on Telegram, call +86 138 0013 8000", timezone.now())
+
+    body = get_page(client, arbitrator, appeal).content.decode()
+
+    assert '<mark class="watch">Telegram</mark>' in body
+    assert '<mark class="watch">+86 138 0013 8000</mark>' in body
+    assert "chat-msg from-seller flagged" in body
+
+
+def test_it_shows_evidence_previews_side_by_side(client, arbitrator):
+    appeal = appeal_in("in_review", worker=arbitrator)
+    image = add_evidence(appeal, arbitrator, payer_name=appeal.order.buyer.kyc_name)
+    pdf = add_evidence(
+        appeal, arbitrator, content=pdf_bytes(), name="statement.pdf", party="seller"
+    )
+
+    response = get_page(client, arbitrator, appeal)
+    body = response.content.decode()
+
+    assert f'<img src="{file_url(image)}"' in body
+    assert f'href="{file_url(pdf)}"' in body
+    assert image.sha256[:12] in body and f'title="sha256 {image.sha256}"' in body
+    buyer_column, seller_column = response.context["evidence_by_party"]
+    assert [i.evidence.pk for i in buyer_column[1]] == [image.pk]
+    assert [i.evidence.pk for i in seller_column[1]] == [pdf.pk]
+    assert "not the buyer's KYC name" not in body
+
+
+def test_a_payer_name_that_is_not_the_buyers_kyc_name_is_flagged(client, arbitrator):
+    appeal = appeal_in("in_review", worker=arbitrator)
+    add_evidence(appeal, arbitrator, payer_name="Someone Else")
+
+    body = get_page(client, arbitrator, appeal).content.decode()
+
+    assert "not the buyer's KYC name" in body
+
+
+def test_it_shows_notes_timeline_and_audit_trail(client, arbitrator):
+    appeal = appeal_in("awaiting_evidence", worker=arbitrator)
+    lifecycle.note_add(appeal_id=appeal.pk, actor=arbitrator, text="Seller is slow to answer.")
+
+    response = get_page(client, arbitrator, appeal)
+    body = response.content.decode()
+
+    assert "Seller is slow to answer." in body
+    kinds = [event.kind for event in response.context["timeline"]]
+    assert kinds[0] == "order" and "status" in kinds and "note" in kinds
+    times = [event.at for event in response.context["timeline"]]
+    assert times == sorted(times)
+    actions = [line.entry.action for line in response.context["audit"]]
+    assert actions == [
+        "appeal.opened",
+        "appeal.claimed",
+        "appeal.evidence_requested",
+        "note.added",
+    ]
+    assert "appeal.evidence_requested" in body
+    assert "In review → Awaiting evidence" in body
+
+
+def test_hostile_text_renders_as_text_everywhere(client, arbitrator):
+    buyer = TraderFactory(display_name=XSS, kyc_name=XSS)
+    appeal = appeal_in("in_review", worker=arbitrator, order=OrderFactory(buyer=buyer))
+    say(appeal.order, "buyer", f"hello {XSS}", timezone.now())
+    lifecycle.note_add(appeal_id=appeal.pk, actor=arbitrator, text=f"note {XSS}")
+    add_evidence(appeal, arbitrator, name=f"{XSS}.png", payer_name=XSS, note=XSS)
+
+    body = get_page(client, arbitrator, appeal).content.decode()
+
+    assert XSS not in body
+    assert body.count(XSS_ESCAPED) >= 5
+    assert f"hello {XSS_ESCAPED}" in body
+    assert f"note {XSS_ESCAPED}" in body
+
+
+def test_a_watchlist_hit_inside_hostile_text_is_still_escaped(client, arbitrator):
+    WatchKeyword.objects.get_or_create(term="whatsapp", defaults={"category": "off_platform"})
+    appeal = appeal_in("in_review", worker=arbitrator)
+    say(appeal.order, "seller", f"<b>WhatsApp</b>{XSS}", timezone.now())
+
+    body = get_page(client, arbitrator, appeal).content.decode()
+
+    assert f'&lt;b&gt;<mark class="watch">WhatsApp</mark>&lt;/b&gt;{XSS_ESCAPED}' in body
+    assert XSS not in body
+
+
+# --- who may see it -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["arbitrator", "senior", "lead", "risk_analyst", "auditor"])
+def test_every_staff_role_sees_the_case(client, request, role):
+    appeal = open_appeal()
+    get_page(client, request.getfixturevalue(role), appeal)
+
+
+def test_a_user_without_a_staff_role_is_refused(client, make_user, service_account):
+    appeal = open_appeal()
+    for user in (make_user(None), service_account):
+        client.force_login(user)
+        assert client.get(case_url(appeal)).status_code == 403
+
+
+def test_an_anonymous_visitor_is_sent_to_log_in(client):
+    appeal = open_appeal()
+    response = client.get(case_url(appeal))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_a_missing_case_is_404(client, arbitrator):
+    client.force_login(arbitrator)
+    assert client.get(reverse("cases:case", args=[999999])).status_code == 404
+
+
+def test_an_auditor_gets_no_forms(client, auditor, arbitrator):
+    appeal = appeal_in("in_review", worker=arbitrator)
+    response = get_page(client, auditor, appeal)
+    body = response.content.decode()
+
+    assert response.context["forms"] == {}
+    assert 'method="post" action="/cases/' not in body
+    assert "Read-only" in body
+
+
+# --- evidence files -----------------------------------------------------------------------
+
+
+def test_the_evidence_file_streams_with_safe_headers(client, arbitrator, risk_analyst):
+    appeal = appeal_in("in_review", worker=arbitrator)
+    content = png_bytes()
+    evidence = add_evidence(appeal, arbitrator, content=content, name="../../etc/passwd.png")
+    client.force_login(risk_analyst)
+
+    response = client.get(file_url(evidence))
+
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == content
+    assert response["Content-Type"] == "image/png"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Disposition"] == f'inline; filename="evidence-{evidence.pk}.png"'
+    assert "sandbox" not in response.get("Content-Security-Policy", "")
+
+
+def test_a_pdf_is_served_in_a_sandbox(client, arbitrator):
+    appeal = appeal_in("in_review", worker=arbitrator)
+    evidence = add_evidence(appeal, arbitrator, content=pdf_bytes(), name="statement.pdf")
+    client.force_login(arbitrator)
+
+    response = client.get(file_url(evidence))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Security-Policy"] == "sandbox"
+    assert response["Content-Disposition"] == f'inline; filename="evidence-{evidence.pk}.pdf"'
+    response.close()
+
+
+def test_the_evidence_file_is_refused_to_non_staff(client, arbitrator, make_user):
+    appeal = appeal_in("in_review", worker=arbitrator)
+    evidence = add_evidence(appeal, arbitrator)
+
+    anonymous = client.get(file_url(evidence))
+    client.force_login(make_user(None))
+    outsider = client.get(file_url(evidence))
+
+    assert anonymous.status_code == 302
+    assert outsider.status_code == 403
+
+
+def test_the_evidence_file_must_belong_to_the_case(client, arbitrator):
+    appeal = appeal_in("in_review", worker=arbitrator)
+    other = appeal_in("in_review", worker=arbitrator)
+    evidence = add_evidence(appeal, arbitrator)
+    client.force_login(arbitrator)
+
+    response = client.get(reverse("cases:evidence_file", args=[other.pk, evidence.pk]))
+
+    assert response.status_code == 404
+
+
+# --- query count --------------------------------------------------------------------------
+
+# Session, user, roles, permissions, the appeal, each list of the page, the parties'
+# aggregates and the working tools (rules, replies, penalties, watchlist, assignees).
+MAX_QUERIES = 40
+
+
+def count_queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def fill(appeal, actor, *, messages: int, evidence: int, notes: int, start: int) -> None:
+    now = timezone.now()
+    ChatMessage.objects.bulk_create(
+        ChatMessage(
+            order=appeal.order,
+            external_id=f"bulk-{appeal.pk}-{start + i}",
+            sender=("buyer", "seller", "system")[i % 3],
+            sent_at=now - timedelta(minutes=start + i),
+            text=f"message {i} on telegram +7 912 345 67 89",
+        )
+        for i in range(messages)
+    )
+    for i in range(evidence):
+        add_evidence(appeal, actor, content=png_bytes(color=f"#{start + i:06x}"), party="seller")
+    for i in range(notes):
+        lifecycle.note_add(appeal_id=appeal.pk, actor=actor, text=f"note {start + i}")
+
+
+@pytest.mark.parametrize("viewer", ["arbitrator", "senior", "auditor"])
+def test_the_case_page_costs_the_same_for_5_or_500_messages(client, request, arbitrator, viewer):
+    WatchKeyword.objects.get_or_create(term="telegram", defaults={"category": "off_platform"})
+    buyer = TraderFactory()
+    for _ in range(3):
+        appeal_in("resolved", worker=arbitrator, order=OrderFactory(buyer=buyer))
+    appeal = appeal_in("in_review", worker=arbitrator, order=OrderFactory(buyer=buyer))
+    fill(appeal, arbitrator, messages=5, evidence=1, notes=1, start=0)
+    client.force_login(request.getfixturevalue(viewer))
+    url = case_url(appeal)
+    client.get(url)  # warm up: content types, the session
+
+    few = count_queries(client, url)
+    fill(appeal, arbitrator, messages=495, evidence=6, notes=20, start=100)
+    for _ in range(3):
+        appeal_in("cancelled", order=OrderFactory(buyer=buyer))
+    many = count_queries(client, url)
+
+    assert ChatMessage.objects.filter(order=appeal.order).count() == 500
+    assert few == many, f"{few} queries with 5 messages, {many} with 500"
+    assert many <= MAX_QUERIES, many
+
+
+def test_traders_are_not_loaded_one_by_one(client, arbitrator):
+    appeal = appeal_in("in_review", worker=arbitrator)
+    client.force_login(arbitrator)
+    with CaptureQueriesContext(connection) as ctx:
+        client.get(case_url(appeal))
+    trader_table = Trader._meta.db_table
+    lone = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("SELECT")]
+    assert sum(f'FROM "{trader_table}"' in sql for sql in lone) == 0

@@ -1,0 +1,235 @@
+"""Second-level review from the case page: a contest, its reviewer, the decision, and the
+reviews page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from cases.models import Appeal, OutboxEvent, VerdictReview
+from tests.factories import OrderFactory, TraderFactory, appeal_in
+
+pytestmark = pytest.mark.django_db
+
+S = Appeal.Status
+
+
+def url(name: str, appeal: Appeal) -> str:
+    return reverse(f"cases:{name}", args=[appeal.pk])
+
+
+def messages_of(response) -> list[str]:
+    """The error messages the response shows (a success message of an earlier redirect
+    that the test did not follow may still wait in the session)."""
+    if not response.context:
+        return []
+    return [str(m) for m in response.context["messages"] if m.level_tag == "error"]
+
+
+def contest(client, user, appeal: Appeal, party: str = "seller"):
+    client.force_login(user)
+    return client.post(
+        url("case_contest", appeal), {"party": party, "reason": "The receipt was edited."}
+    )
+
+
+@pytest.fixture
+def case(arbitrator, senior, senior2):
+    """A resolved case whose buyer had an earlier case assigned to `senior`: only `senior2`
+    (who handled none of the parties' cases) may review it."""
+    buyer = TraderFactory()
+    appeal_in(S.IN_REVIEW, worker=senior, order=OrderFactory(buyer=buyer))
+    return appeal_in(S.RESOLVED, worker=arbitrator, order=OrderFactory(buyer=buyer))
+
+
+def test_a_contest_within_the_window_goes_to_an_eligible_senior(client, arbitrator, senior2, case):
+    response = contest(client, arbitrator, case)
+
+    assert response.status_code == 302
+    review = VerdictReview.objects.get(appeal=case)
+    assert review.state == VerdictReview.State.PENDING
+    assert review.requested_by == "seller"
+    assert review.reviewer == senior2
+    page = client.get(reverse("cases:case", args=[case.pk]))
+    body = page.content.decode()
+    assert "The receipt was edited." in body and "senior2" in body
+    assert "contest" not in page.context["forms"]
+
+
+def test_a_reversal_emits_verdict_reversed_and_moves_no_funds(client, arbitrator, senior2, case):
+    contest(client, arbitrator, case)
+    issued_before = OutboxEvent.objects.filter(appeal=case, type="verdict.issued").count()
+    client.force_login(senior2)
+    page = client.get(reverse("cases:case", args=[case.pk]))
+    assert "review_decide" in page.context["forms"]
+
+    response = client.post(
+        url("case_review_decide", case),
+        {
+            "decision": "reverse",
+            "outcome": "return_to_seller",
+            "responsible_party": "buyer",
+            "rationale": "The buyer's voucher is a recycled screenshot.",
+        },
+    )
+
+    assert response.status_code == 302
+    review = VerdictReview.objects.get(appeal=case)
+    assert review.state == VerdictReview.State.REVERSED
+    assert review.corrected_outcome == "return_to_seller"
+    reversed_events = OutboxEvent.objects.filter(appeal=case, type="verdict.reversed")
+    assert reversed_events.count() == 1
+    assert reversed_events.get().data["corrected_outcome"] == "return_to_seller"
+    assert OutboxEvent.objects.filter(appeal=case, type="verdict.issued").count() == issued_before
+    assert Appeal.objects.get(pk=case.pk).status == S.RESOLVED
+
+
+def test_an_upheld_verdict_emits_nothing(client, arbitrator, senior2, case):
+    contest(client, arbitrator, case)
+    client.force_login(senior2)
+    response = client.post(
+        url("case_review_decide", case),
+        {"decision": "uphold", "rationale": "The statement confirms the payment."},
+    )
+    assert response.status_code == 302
+    assert VerdictReview.objects.get(appeal=case).state == VerdictReview.State.UPHELD
+    assert not OutboxEvent.objects.filter(appeal=case, type="verdict.reversed").exists()
+
+
+def test_a_reversal_needs_the_corrected_outcome(client, arbitrator, senior2, case, nothing_written):
+    contest(client, arbitrator, case)
+    client.force_login(senior2)
+    with nothing_written():
+        response = client.post(
+            url("case_review_decide", case), {"decision": "reverse", "rationale": "Wrong."}
+        )
+    assert response.status_code == 400
+    assert set(response.context["forms"]["review_decide"].errors) == {
+        "outcome",
+        "responsible_party",
+    }
+
+
+def test_reversing_to_the_same_outcome_is_refused(
+    client, arbitrator, senior2, case, nothing_written
+):
+    contest(client, arbitrator, case)
+    client.force_login(senior2)
+    with nothing_written():
+        response = client.post(
+            url("case_review_decide", case),
+            {
+                "decision": "reverse",
+                "outcome": "release_to_buyer",
+                "responsible_party": "seller",
+                "rationale": "Same.",
+            },
+        )
+    assert response.status_code == 400
+    assert messages_of(response) == ["A reversal needs an outcome different from the verdict's."]
+
+
+def test_an_ineligible_reviewer_is_refused(client, arbitrator, senior, lead, case, nothing_written):
+    contest(client, arbitrator, case)
+    client.force_login(lead)
+    page = client.get(reverse("cases:case", args=[case.pk]))
+    assert senior not in page.context["eligible_reviewers"]
+
+    with nothing_written():
+        response = client.post(url("case_review_assign", case), {"reviewer": senior.pk})
+
+    assert response.status_code == 400
+    assert messages_of(response) == [
+        "senior cannot review this verdict: a reviewer must be a senior who has handled none "
+        "of either party's cases."
+    ]
+
+
+def test_a_lead_assigns_an_eligible_reviewer(client, arbitrator, senior2, lead, case):
+    contest(client, arbitrator, case)
+    client.force_login(lead)
+    response = client.post(url("case_review_assign", case), {"reviewer": lead.pk})
+    assert response.status_code == 302
+    assert VerdictReview.objects.get(appeal=case).reviewer == lead
+
+
+def test_only_the_assigned_reviewer_decides(
+    client, arbitrator, senior2, lead, case, nothing_written
+):
+    contest(client, arbitrator, case)
+    client.force_login(lead)
+    with nothing_written():
+        response = client.post(
+            url("case_review_decide", case), {"decision": "uphold", "rationale": "Fine."}
+        )
+    assert response.status_code == 403
+    assert messages_of(response) == ["Only the assigned reviewer decides this review."]
+
+
+def test_a_second_contest_is_refused(client, arbitrator, senior2, case, nothing_written):
+    contest(client, arbitrator, case)
+    with nothing_written():
+        response = contest(client, arbitrator, case, party="buyer")
+    assert response.status_code == 409
+    assert messages_of(response) == [
+        "This verdict has already been contested; a verdict is reviewed once."
+    ]
+
+
+def test_a_contest_after_the_window_is_refused(client, arbitrator, senior2, case, nothing_written):
+    later = timezone.now() + timedelta(days=settings.REVIEW_WINDOW_DAYS, hours=1)
+    with time_machine.travel(later, tick=False):
+        page_client = client
+        page_client.force_login(arbitrator)
+        page = page_client.get(reverse("cases:case", args=[case.pk]))
+        assert "contest" not in page.context["forms"]
+        assert "The review window closed on" in page.content.decode()
+        with nothing_written():
+            response = contest(client, arbitrator, case)
+    assert response.status_code == 409
+    assert messages_of(response)[0].startswith("The review window closed on")
+
+
+def test_a_contest_of_an_unresolved_case_is_refused(client, arbitrator, nothing_written):
+    appeal = appeal_in(S.IN_REVIEW, worker=arbitrator)
+    with nothing_written():
+        response = contest(client, arbitrator, appeal)
+    assert response.status_code == 409
+    assert messages_of(response) == ["Only an effective verdict can be contested."]
+
+
+# --- the reviews page ---------------------------------------------------------------------
+
+
+def test_the_reviews_page_lists_reviews_assigned_to_me(client, arbitrator, senior2, lead, case):
+    contest(client, arbitrator, case)
+    client.force_login(senior2)
+    response = client.get(reverse("cases:reviews"))
+    assert response.status_code == 200
+    assert [r.appeal_id for r in response.context["mine"]] == [case.pk]
+    assert f'href="/cases/{case.pk}/#review"' in response.content.decode()
+
+    client.force_login(lead)
+    response = client.get(reverse("cases:reviews"))
+    assert response.context["mine"] == []
+    assert [r.appeal_id for r in response.context["others"]] == [case.pk]
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [("arbitrator", 403), ("risk_analyst", 403), ("auditor", 200), ("senior", 200), ("lead", 200)],
+)
+def test_the_reviews_page_is_for_seniors_leads_and_auditors(client, request, role, status):
+    client.force_login(request.getfixturevalue(role))
+    assert client.get(reverse("cases:reviews")).status_code == status
+
+
+def test_the_reviews_page_needs_a_login(client):
+    response = client.get(reverse("cases:reviews"))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
