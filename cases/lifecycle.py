@@ -284,6 +284,10 @@ def appeal_cancel(*, appeal_id: int, actor: Actor, reason: str = "") -> Appeal:
             )
         if appeal.status == S.CANCELLED:
             raise InvalidTransition("The appeal is already cancelled.")
+        if actor is not None and roles.is_staff_member(actor) and appeal.assignee_id:
+            # Staff close an unowned case or their own; a colleague's only seniors and
+            # leads. The parties withdraw through their service.
+            _require_handler(appeal, actor, "cancel this appeal")
         withdrawn = appeal.verdicts.filter(state=Verdict.State.PENDING).update(
             state=Verdict.State.WITHDRAWN, reviewed_at=timezone.now()
         )

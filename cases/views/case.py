@@ -193,7 +193,10 @@ def _forms(
         made["review_assign"] = ReviewAssignForm(reviewers=selectors.workers(escalations=True))
     if can.review_decide:
         made["review_decide"] = ReviewDecideForm()
-    made.update(bound)
+    # A refused form comes back with what was typed, but only if its action is still
+    # open to this user in the case's fresh state (the loser of a claim race gets no
+    # Claim button back).
+    made.update({name: form for name, form in bound.items() if name in made})
     return made
 
 

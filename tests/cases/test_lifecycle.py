@@ -1228,9 +1228,9 @@ SCENARIOS: dict[Callable[[], Callable[[Any], Any]], dict[str, str]] = {
     decide_an_escalated_appeal: SENIORS,
     approve_a_verdict: SENIORS,
     send_a_verdict_back: SENIORS,
-    # The appellant withdraws through its service account; staff who work appeals close
-    # duplicates. Auditors are read-only and risk analysts only read.
-    cancel_an_appeal: {**WORKERS, "service_account": OK},
+    # The appellant withdraws through its service account; staff close a case they own,
+    # seniors and leads anyone's (this one is a colleague's). Auditors and risk read.
+    cancel_an_appeal: {**SENIORS, "service_account": OK},
 }
 
 MATRIX = [
