@@ -50,6 +50,7 @@ if order is None:
          "text": f"message {i}: I paid via alipay, please check; add me on telegram @bench{i}"}
         for i in range(500)
     ])
+if not Appeal.objects.filter(order=order).exists():
     lifecycle.appeal_open(order=order, opened_by="buyer", reason="crypto_not_released",
                           description="Paid, not released.")
 print(Appeal.objects.filter(order=order).latest("id").pk)
