@@ -10,9 +10,7 @@ Runs when REDIS_URL is set; skipped without it, except that CI on PostgreSQL fai
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ from analytics.tasks import compute_daily_metrics
 from arbitration.celery import app as celery_app
 from tests.webhooks.test_worker_integration import (
     Broker,
+    celery_worker,
     database_url,
     require_worker_environment,
     reset_producer_pool,
@@ -66,38 +65,10 @@ def worker_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def worker(broker: Broker, worker_log: Path, django_db_setup: None) -> Iterator[subprocess.Popen]:
     """`celery worker --pool=solo` (no beat: only the tasks this test sends) on the test
     database and the throwaway broker."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": broker.url,
-        "PYTHONUNBUFFERED": "1",
-    }
-    command = [
-        sys.executable, "-m", "celery", "-A", "arbitration", "worker", "--pool=solo",
-        "-l", "info", "--without-gossip", "--without-mingle",
-        "--hostname", f"metrics-test-{os.getpid()}@%h",
-    ]  # fmt: skip
-    with worker_log.open("wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        ready = lambda: " ready." in worker_log.read_text(errors="replace")  # noqa: E731
-        wait_for(ready, 30, "worker ready", worker_log)
+    env = {"DATABASE_URL": database_url(), "REDIS_URL": broker.url}
+    args = ["--hostname", f"metrics-test-{os.getpid()}@%h"]
+    with celery_worker(env, args, worker_log) as process:
         yield process
-    finally:
-        # Gone before the test database is dropped: the worker holds connections to it.
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(5)
 
 
 @pytest.fixture

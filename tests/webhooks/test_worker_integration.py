@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -156,43 +157,50 @@ def worker_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("worker") / "worker.log"
 
 
-@pytest.fixture(scope="module")
-def worker(broker: Broker, worker_log: Path, django_db_setup: None) -> Iterator[subprocess.Popen]:
-    """`celery worker --pool=solo -B` on the test database and the throwaway broker."""
-    env = {
-        **os.environ,
-        **WORKER_SETTINGS,
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": broker.url,
-        "PYTHONUNBUFFERED": "1",
-    }
+@contextmanager
+def celery_worker(
+    env: dict[str, str], args: list[str], log_path: Path
+) -> Iterator[subprocess.Popen]:
+    """A real `celery -A arbitration worker --pool=solo` with these extra args, started in a
+    session of its own (so teardown signals it and an embedded beat together), yielded
+    once it says it is ready, and gone before the test database is dropped."""
     command = [
         sys.executable, "-m", "celery", "-A", "arbitration", "worker", "--pool=solo",
-        "-l", "info", "-B", "--schedule", str(worker_log.with_name("beat-schedule")),
-        "--without-gossip", "--without-mingle", "--hostname", f"webhooks-test-{os.getpid()}@%h",
+        "-l", "info", "--without-gossip", "--without-mingle", *args,
     ]  # fmt: skip
-    with worker_log.open("wb") as log:
-        # A session of its own: teardown signals the worker and its embedded beat together.
+    with log_path.open("wb") as log:
         process = subprocess.Popen(
             command,
             cwd=ROOT,
-            env=env,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     try:
-        ready = lambda: " ready." in worker_log.read_text(errors="replace")  # noqa: E731
-        wait_for(ready, 30, "worker ready", worker_log)
+        ready = lambda: " ready." in log_path.read_text(errors="replace")  # noqa: E731
+        wait_for(ready, 30, "worker ready", log_path)
         yield process
     finally:
-        # Gone before the test database is dropped: the worker holds connections to it.
+        # The worker holds connections to the test database: stop it first.
         os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(15)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait(5)
+
+
+@pytest.fixture(scope="module")
+def worker(broker: Broker, worker_log: Path, django_db_setup: None) -> Iterator[subprocess.Popen]:
+    """`celery worker --pool=solo -B` on the test database and the throwaway broker."""
+    env = {**WORKER_SETTINGS, "DATABASE_URL": database_url(), "REDIS_URL": broker.url}
+    args = [
+        "-B", "--schedule", str(worker_log.with_name("beat-schedule")),
+        "--hostname", f"webhooks-test-{os.getpid()}@%h",
+    ]  # fmt: skip
+    with celery_worker(env, args, worker_log) as process:
+        yield process
         try:
             os.killpg(process.pid, signal.SIGKILL)  # whatever of its group is left (beat)
         except ProcessLookupError:
