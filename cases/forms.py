@@ -67,7 +67,10 @@ class AssignForm(Guarded):
     id_prefix = "assign"
 
     assignee = forms.ModelChoiceField(
-        queryset=None, required=False, empty_label=_("— nobody (back to the queue) —")
+        queryset=None,
+        required=False,
+        label=_("Assignee"),
+        empty_label=_("— nobody (back to the queue) —"),
     )
 
     def __init__(self, *args: Any, assignees: Any, **kwargs: Any) -> None:

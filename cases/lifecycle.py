@@ -36,6 +36,7 @@ from .models import (
     VerdictReview,
 )
 from .outbox import event_emit
+from .tasks import risk_reassess_on_commit
 
 S = Appeal.Status
 Actor = AbstractBaseUser | None
@@ -259,6 +260,7 @@ def appeal_open(
                 "opened_by": opened_by,
             },
         )
+        risk_reassess_on_commit([appeal.pk])
         event_emit(
             type="appeal.status_changed",
             appeal=appeal,

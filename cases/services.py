@@ -29,6 +29,7 @@ from .models import (
     Trader,
     WebhookSubscriber,
 )
+from .tasks import risk_reassess_on_commit
 
 TRADER_FIELDS = ("display_name", "kyc_name", "country", "language")
 ORDER_FIELDS = (
@@ -150,6 +151,8 @@ def chat_ingest(*, order: Order, messages: Iterable[dict[str, Any]]) -> tuple[in
             live.filter(
                 Q(last_party_message_at__isnull=True) | Q(last_party_message_at__lt=latest)
             ).update(last_party_message_at=latest)
+            # New words in the chat may be off-platform contact.
+            risk_reassess_on_commit(list(live.values_list("id", flat=True)))
     return len(new), len(messages) - len(new)
 
 
@@ -160,6 +163,14 @@ def signals_ingest(*, trader: Trader, signals: Iterable[dict[str, Any]]) -> tupl
     """
     created = updated = 0
     with transaction.atomic():
+        # A new device, IP or account may link this trader's live appeals to others.
+        risk_reassess_on_commit(
+            list(
+                Appeal.objects.filter(Q(order__buyer=trader) | Q(order__seller=trader))
+                .exclude(status__in=Appeal.CLOSED_STATUSES)
+                .values_list("id", flat=True)[:100]
+            )
+        )
         for item in signals:
             seen_at: datetime = item["seen_at"]
             signal, was_created = AccountSignal.objects.get_or_create(

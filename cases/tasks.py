@@ -67,3 +67,20 @@ def sweep_webhooks() -> int:
     if due:
         logger.info("Webhook sweep: %s deliveries due", len(due))
     return len(due)
+
+
+@shared_task(ignore_result=True)
+def assess_risk(appeal_id: int) -> None:
+    from .risk import risk_assess
+
+    risk_assess(appeal_id=appeal_id)
+
+
+def risk_reassess_on_commit(appeal_ids: list[int]) -> None:
+    """After the caller's transaction commits, recompute the risk of these appeals."""
+    from functools import partial
+
+    from django.db import transaction
+
+    for appeal_id in dict.fromkeys(appeal_ids):
+        transaction.on_commit(partial(enqueue, assess_risk, appeal_id))

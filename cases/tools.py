@@ -14,6 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from arbitration.exceptions import InvalidInput
 
@@ -126,8 +127,10 @@ class Penalty:
 
     @property
     def label(self) -> str:
-        label = AccountAction.Kind(self.kind).label if self.kind else "no action"
-        return f"{label} {self.days} d" if self.days else str(label)
+        label = AccountAction.Kind(self.kind).label if self.kind else _("no action")
+        if self.days:
+            return _("%(action)s %(days)d d") % {"action": label, "days": self.days}
+        return str(label)
 
 
 def penalty_suggest(appeal: Appeal, responsible_party: str) -> list[tuple[str, Penalty]]:

@@ -17,6 +17,7 @@ from arbitration.exceptions import Conflict, InvalidInput
 from cases import lifecycle
 from cases.audit import audit_record
 from cases.models import Appeal, Party, Verdict
+from cases.tasks import risk_reassess_on_commit
 
 from .models import Evidence, evidence_storage
 
@@ -181,6 +182,8 @@ def evidence_add(
                 },
             )
             lifecycle.appeal_evidence_received(appeal_id=appeal_id, actor=actor, party=party)
+            # A recycled voucher or a stranger's payer name changes the case's risk.
+            risk_reassess_on_commit([appeal_id])
     return evidence
 
 

@@ -503,8 +503,12 @@ def timeline(
                 TimelineEvent(
                     a.created_at,
                     "action",
-                    f"{a.get_kind_display()}"
-                    + (f" {a.days} d" if a.days else "")
+                    (
+                        _("%(action)s %(days)d d")
+                        % {"action": a.get_kind_display(), "days": a.days}
+                        if a.days
+                        else a.get_kind_display()
+                    )
                     + f" · {a.trader.display_name}",
                     a.taken_by.get_username(),
                     rank=6,

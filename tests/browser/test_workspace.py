@@ -288,7 +288,7 @@ def test_queue_filter_narrows_the_rows_and_search_finds_one_appeal(
     row = queue_rows(page).first
     expect(row).to_contain_text(closed.order.external_id)
     expect(row).to_contain_text(f"#{closed.pk}")
-    expect(row.locator(".badge")).to_have_text("Resolved")
+    expect(row.locator(".badge-resolved")).to_have_text("Resolved")
     screenshot(page, "workspace-queue-search")
 
     # By trader id: the seller's one appeal; by an unknown id: nothing, said plainly.
@@ -759,7 +759,7 @@ def test_the_chinese_ui(live_server, page: Page, screenshot, console_errors):
     expect(page.locator("h1")).to_have_text(zh("Queue"))
     expect(page.get_by_role("button", name=zh("Claim next"))).to_be_visible()
     expect(page.locator("#queue-results thead")).to_contain_text(zh("Reason"))
-    expect(queue_rows(page).first.locator(".badge")).to_have_text(zh("In review"))
+    expect(queue_rows(page).first.locator(".badge-in_review")).to_have_text(zh("In review"))
     screenshot(page, "workspace-zh-queue")
 
     page.locator(f"a.case-link[href='/cases/{appeal.pk}/']").click()

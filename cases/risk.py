@@ -1,0 +1,203 @@
+"""Risk on an appeal: a 0-100 score and the signals that explain it (the contract's
+risk_score and risk_signals). Recomputed after anything that can change it: the appeal
+opening, evidence, chat, account signals."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from django.db.models import Count, Q
+
+from .models import AccountSignal, Appeal, ChatMessage, Party, Verdict, WatchKeyword
+from .tools import CONTACT
+
+# What each finding adds to the score; the score is capped at 100.
+WEIGHTS = {
+    "duplicate_voucher": 40,
+    "linked_accounts": 30,
+    "payer_name_mismatch": 25,
+    "off_platform_contact": 15,
+    "repeat_appellant": 15,
+}
+# Difference hashes this close (of 64 bits) are the same picture re-encoded or resized;
+# receipts that merely share a bank app's layout differ in more bits than this.
+NEAR_BITS = 3
+# A pattern, not bad luck: this many earlier appeals, or this many lost.
+REPEAT_APPEALS = 3
+REPEAT_LOSSES = 2
+
+
+def _norm(name: str) -> str:
+    """Names compared without case, accents, punctuation or word order."""
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode() or name
+    words = re.findall(r"\w+", text.lower())
+    return " ".join(sorted(words))
+
+
+def _duplicate_vouchers(appeal: Appeal) -> list[dict[str, str]]:
+    from evidence.models import Evidence
+
+    mine = list(Evidence.objects.filter(appeal=appeal).values("sha256", "image_hash"))
+    if not mine:
+        return []
+    others = Evidence.objects.exclude(appeal__order_id=appeal.order_id)
+    found: list[dict[str, str]] = []
+    same = (
+        others.filter(sha256__in={e["sha256"] for e in mine})
+        .values_list("appeal__order__external_id", flat=True)
+        .distinct()[:5]
+    )
+    if same:
+        found.append(
+            {
+                "code": "duplicate_voucher",
+                "detail": f"The same file was uploaded on order(s) {', '.join(same)}.",
+            }
+        )
+    hashes = {e["image_hash"] for e in mine if e["image_hash"]}
+    if hashes:
+        # Candidates share the first 16 bits (indexed prefix); the rest by bit distance.
+        prefix = Q()
+        for h in hashes:
+            prefix |= Q(image_hash__startswith=h[:4])
+        near = set()
+        for order_ref, other in (
+            others.filter(prefix)
+            .exclude(sha256__in={e["sha256"] for e in mine})
+            .values_list("appeal__order__external_id", "image_hash")[:500]
+        ):
+            if any(bin(int(h, 16) ^ int(other, 16)).count("1") <= NEAR_BITS for h in hashes):
+                near.add(order_ref)
+        if near:
+            found.append(
+                {
+                    "code": "duplicate_voucher",
+                    "detail": "A near-identical voucher "
+                    f"image is on order(s) {', '.join(sorted(near)[:5])}.",
+                }
+            )
+    return found
+
+
+def _linked_accounts(appeal: Appeal) -> list[dict[str, str]]:
+    order = appeal.order
+    parties = [order.buyer_id, order.seller_id]
+    values = AccountSignal.objects.filter(trader_id__in=parties).values_list("kind", "value")
+    if not values:
+        return []
+    shared = Q()
+    for kind, value in values:
+        shared |= Q(kind=kind, value=value)
+    rows = (
+        AccountSignal.objects.filter(shared)
+        .values("kind", "value")
+        .annotate(traders=Count("trader", distinct=True))
+        .filter(traders__gt=1)
+    )
+    found = []
+    for row in rows[:20]:
+        holders = set(
+            AccountSignal.objects.filter(kind=row["kind"], value=row["value"]).values_list(
+                "trader_id", flat=True
+            )[:50]
+        )
+        label = AccountSignal.Kind(row["kind"]).label.lower()
+        if {order.buyer_id, order.seller_id} <= holders:
+            detail = f"Buyer and seller share a {label}."
+        else:
+            detail = f"A party shares a {label} with {row['traders'] - 1} other account(s)."
+        found.append({"code": "linked_accounts", "detail": detail})
+    return found[:5]
+
+
+def _payer_mismatch(appeal: Appeal) -> list[dict[str, str]]:
+    from evidence.models import Evidence
+
+    kyc = appeal.order.buyer.kyc_name
+    if not kyc:
+        return []
+    names = (
+        Evidence.objects.filter(appeal=appeal, party=Party.BUYER)
+        .exclude(payer_name="")
+        .values_list("payer_name", flat=True)
+        .distinct()
+    )
+    return [
+        {
+            "code": "payer_name_mismatch",
+            "detail": f"The voucher's payer {name!r} is not the buyer's KYC name {kyc!r}.",
+        }
+        for name in names
+        if _norm(name) != _norm(kyc)
+    ][:3]
+
+
+def _off_platform(appeal: Appeal) -> list[dict[str, str]]:
+    terms = list(
+        WatchKeyword.objects.filter(
+            active=True, category=WatchKeyword.Category.OFF_PLATFORM
+        ).values_list("term", flat=True)
+    )
+    pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE) if terms else None
+    hits: dict[str, int] = {}
+    for sender, text in (
+        ChatMessage.objects.filter(order_id=appeal.order_id)
+        .exclude(sender=ChatMessage.Sender.SYSTEM)
+        .values_list("sender", "text")
+        .iterator()
+    ):
+        if CONTACT.search(text) or (pattern is not None and pattern.search(text)):
+            hits[sender] = hits.get(sender, 0) + 1
+    return [
+        {
+            "code": "off_platform_contact",
+            "detail": f"The {sender} pushes to move off the platform ({n} message(s)).",
+        }
+        for sender, n in sorted(hits.items())
+    ]
+
+
+def _repeat_appellant(appeal: Appeal) -> list[dict[str, str]]:
+    trader = appeal.appellant
+    earlier = Appeal.objects.filter(
+        Q(order__buyer=trader, opened_by=Party.BUYER)
+        | Q(order__seller=trader, opened_by=Party.SELLER)
+    ).exclude(pk=appeal.pk)
+    stats = earlier.aggregate(
+        n=Count("id"),
+        lost=Count(
+            "id",
+            filter=Q(verdicts__state=Verdict.State.EFFECTIVE)
+            & ~(
+                Q(opened_by=Party.BUYER, verdicts__outcome=Verdict.Outcome.RELEASE_TO_BUYER)
+                | Q(opened_by=Party.SELLER, verdicts__outcome=Verdict.Outcome.RETURN_TO_SELLER)
+            ),
+        ),
+    )
+    if stats["n"] < REPEAT_APPEALS and stats["lost"] < REPEAT_LOSSES:
+        return []
+    return [
+        {
+            "code": "repeat_appellant",
+            "detail": f"The appellant opened {stats['n']} earlier appeal(s) and lost "
+            f"{stats['lost']}.",
+        }
+    ]
+
+
+def risk_assess(*, appeal_id: int) -> tuple[int, list[dict[str, Any]]]:
+    """Compute and store the appeal's risk. Safe to run twice or at once: it only reads
+    and then writes two derived columns."""
+    appeal = Appeal.objects.select_related("order__buyer", "order__seller").get(pk=appeal_id)
+    signals = [
+        *_duplicate_vouchers(appeal),
+        *_linked_accounts(appeal),
+        *_payer_mismatch(appeal),
+        *_off_platform(appeal),
+        *_repeat_appellant(appeal),
+    ]
+    score = min(100, sum(WEIGHTS[code] for code in {s["code"] for s in signals}))
+    Appeal.objects.filter(pk=appeal_id).update(risk_score=score, risk_signals=signals)
+    return score, signals
