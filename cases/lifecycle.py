@@ -18,6 +18,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from arbitration.exceptions import Conflict, InvalidInput, InvalidTransition, NotAllowed
 
@@ -69,7 +70,7 @@ URGENT_REASONS = frozenset({Appeal.Reason.ACCOUNT_COMPROMISED, Appeal.Reason.FRA
 
 def _require(actor: Actor, perm: str, what: str) -> AbstractBaseUser:
     if actor is None or not actor.is_authenticated or not actor.has_perm(perm):
-        raise NotAllowed(f"You are not allowed to {what}.")
+        raise NotAllowed(_("You are not allowed to %(what)s.") % {"what": what})
     return actor
 
 
@@ -77,7 +78,7 @@ def require_writer(actor: Actor, what: str) -> None:
     """The parties' own requests come from service accounts (or the system); among staff
     only those who work appeals write. Auditors and risk analysts read."""
     if actor is not None and roles.is_staff_member(actor) and not actor.has_perm(roles.WORK):
-        raise NotAllowed(f"You are not allowed to {what}.")
+        raise NotAllowed(_("You are not allowed to %(what)s.") % {"what": what})
 
 
 def _lock(appeal_id: int) -> Appeal:
@@ -89,13 +90,15 @@ def _lock(appeal_id: int) -> Appeal:
             .get(pk=appeal_id)
         )
     except Appeal.DoesNotExist:
-        raise InvalidInput(f"Appeal {appeal_id} does not exist.", field="appeal") from None
+        raise InvalidInput(
+            _("Appeal %(id)s does not exist.") % {"id": appeal_id}, field="appeal"
+        ) from None
 
 
 def _require_handler(appeal: Appeal, actor: AbstractBaseUser, what: str) -> None:
     """The assignee works the case; seniors and leads may step in on anyone's."""
     if appeal.assignee_id != actor.pk and not actor.has_perm(roles.ASSIGN):
-        raise NotAllowed(f"Only the assigned arbitrator may {what}.")
+        raise NotAllowed(_("Only the assigned arbitrator may %(what)s.") % {"what": what})
 
 
 def _snapshot(appeal: Appeal) -> dict[str, Any]:
@@ -116,8 +119,8 @@ def _transition(
     """Move the (locked) appeal to `to`, with its status row, audit entry and event."""
     if to != appeal.status and to not in ALLOWED[appeal.status]:
         raise InvalidTransition(
-            f"An appeal that is {appeal.get_status_display().lower()} cannot be "
-            f"moved to {S(to).label.lower()}.",
+            _("An appeal that is %(status)s cannot be moved to %(to)s.")
+            % {"status": appeal.get_status_display().lower(), "to": S(to).label.lower()},
             field="status",
         )
     now = timezone.now()
@@ -210,11 +213,15 @@ def appeal_open(
     at: datetime | None = None,
 ) -> Appeal:
     if opened_by not in Party.values:
-        raise InvalidInput("opened_by must be 'buyer' or 'seller'.", field="opened_by")
+        raise InvalidInput(_("opened_by must be 'buyer' or 'seller'."), field="opened_by")
     if reason not in Appeal.Reason.values:
-        raise InvalidInput(f"Unknown reason {reason!r}.", field="reason")
+        raise InvalidInput(
+            _("Unknown reason %(reason)s.") % {"reason": repr(reason)}, field="reason"
+        )
     if channel not in Appeal.Channel.values:
-        raise InvalidInput(f"Unknown channel {channel!r}.", field="channel")
+        raise InvalidInput(
+            _("Unknown channel %(channel)s.") % {"channel": repr(channel)}, field="channel"
+        )
     at = at or timezone.now()
     if reason in URGENT_REASONS:
         priority = Appeal.Priority.URGENT
@@ -227,7 +234,7 @@ def appeal_open(
         # last word if anything gets past this check.
         Order.objects.select_for_update().filter(pk=order.pk).first()
         if order.appeals.exclude(status__in=Appeal.CLOSED_STATUSES).exists():
-            raise Conflict("This order already has an unresolved appeal.", field="order")
+            raise Conflict(_("This order already has an unresolved appeal."), field="order")
         try:
             with transaction.atomic():
                 appeal = Appeal.objects.create(
@@ -244,7 +251,9 @@ def appeal_open(
                     **queue_columns(order),
                 )
         except IntegrityError:
-            raise Conflict("This order already has an unresolved appeal.", field="order") from None
+            raise Conflict(
+                _("This order already has an unresolved appeal."), field="order"
+            ) from None
         AppealStatusChange.objects.create(
             appeal=appeal, from_status="", to_status=S.OPEN, actor=actor, created_at=at
         )
@@ -277,19 +286,19 @@ def appeal_open(
 def appeal_cancel(*, appeal_id: int, actor: Actor, reason: str = "") -> Appeal:
     """The appellant withdraws (or staff close a duplicate). Refused once a verdict took
     effect; a verdict still waiting for approval is withdrawn with the appeal."""
-    require_writer(actor, "cancel appeals")
+    require_writer(actor, _("cancel appeals"))
     with transaction.atomic():
         appeal = _lock(appeal_id)
         if appeal.status == S.RESOLVED:
             raise InvalidTransition(
-                "A verdict has been issued; the appeal can no longer be cancelled."
+                _("A verdict has been issued; the appeal can no longer be cancelled.")
             )
         if appeal.status == S.CANCELLED:
-            raise InvalidTransition("The appeal is already cancelled.")
+            raise InvalidTransition(_("The appeal is already cancelled."))
         if actor is not None and roles.is_staff_member(actor) and appeal.assignee_id:
             # Staff close an unowned case or their own; a colleague's only seniors and
             # leads. The parties withdraw through their service.
-            _require_handler(appeal, actor, "cancel this appeal")
+            _require_handler(appeal, actor, _("cancel this appeal"))
         withdrawn = appeal.verdicts.filter(state=Verdict.State.PENDING).update(
             state=Verdict.State.WITHDRAWN, reviewed_at=timezone.now()
         )
@@ -314,18 +323,21 @@ def appeal_cancel(*, appeal_id: int, actor: Actor, reason: str = "") -> Appeal:
 
 def appeal_claim(*, appeal_id: int, actor: Actor) -> Appeal:
     """Take an open (or, for seniors, an escalated) appeal for yourself."""
-    actor = _require(actor, roles.WORK, "work appeals")
+    actor = _require(actor, roles.WORK, _("work appeals"))
     with transaction.atomic():
         appeal = _lock(appeal_id)
         if appeal.status == S.ESCALATED:
-            _require(actor, roles.HANDLE_ESCALATION, "take escalated appeals")
+            _require(actor, roles.HANDLE_ESCALATION, _("take escalated appeals"))
         elif appeal.status != S.OPEN:
             raise InvalidTransition(
-                "Only open appeals can be claimed; this one is "
-                f"{appeal.get_status_display().lower()}."
+                _("Only open appeals can be claimed; this one is %(status)s.")
+                % {"status": appeal.get_status_display().lower()}
             )
         if appeal.assignee_id not in (None, actor.pk):
-            raise Conflict(f"{appeal.assignee.get_username()} has already claimed this appeal.")
+            raise Conflict(
+                _("%(user)s has already claimed this appeal.")
+                % {"user": appeal.assignee.get_username()}
+            )
         _transition(
             appeal, S.IN_REVIEW, actor=actor, action="appeal.claimed", fields={"assignee": actor}
         )
@@ -334,7 +346,7 @@ def appeal_claim(*, appeal_id: int, actor: Actor) -> Appeal:
 
 def appeal_claim_next(*, actor: Actor) -> Appeal | None:
     """Claim the most urgent unassigned open appeal; None when the queue is empty."""
-    actor = _require(actor, roles.WORK, "work appeals")
+    actor = _require(actor, roles.WORK, _("work appeals"))
     candidates = (
         Appeal.objects.filter(status=S.OPEN, assignee__isnull=True)
         .order_by("-priority", "resolution_due_at", "id")
@@ -351,14 +363,18 @@ def appeal_claim_next(*, actor: Actor) -> Appeal | None:
 
 def appeal_assign(*, appeal_id: int, assignee: AbstractBaseUser | None, actor: Actor) -> Appeal:
     """A senior or lead (re)assigns a case, or returns it to the queue with assignee=None."""
-    actor = _require(actor, roles.ASSIGN, "assign appeals")
+    actor = _require(actor, roles.ASSIGN, _("assign appeals"))
     if assignee is not None and not assignee.has_perm(roles.WORK):
-        raise InvalidInput(f"{assignee.get_username()} does not work appeals.", field="assignee")
+        raise InvalidInput(
+            _("%(user)s does not work appeals.") % {"user": assignee.get_username()},
+            field="assignee",
+        )
     with transaction.atomic():
         appeal = _lock(appeal_id)
         if appeal.is_closed or appeal.status == S.PENDING_APPROVAL:
             raise InvalidTransition(
-                f"An appeal that is {appeal.get_status_display().lower()} cannot be reassigned."
+                _("An appeal that is %(status)s cannot be reassigned.")
+                % {"status": appeal.get_status_display().lower()}
             )
         if (
             assignee is not None
@@ -366,7 +382,8 @@ def appeal_assign(*, appeal_id: int, assignee: AbstractBaseUser | None, actor: A
             and not assignee.has_perm(roles.HANDLE_ESCALATION)
         ):
             raise InvalidInput(
-                f"{assignee.get_username()} does not take escalated appeals.", field="assignee"
+                _("%(user)s does not take escalated appeals.") % {"user": assignee.get_username()},
+                field="assignee",
             )
         if assignee is None:
             to = S.OPEN if appeal.status == S.IN_REVIEW else appeal.status
@@ -387,12 +404,12 @@ def appeal_assign(*, appeal_id: int, assignee: AbstractBaseUser | None, actor: A
 
 def appeal_unassign(*, appeal_id: int, actor: Actor) -> Appeal:
     """The assignee hands an in-review case back to the queue."""
-    actor = _require(actor, roles.WORK, "work appeals")
+    actor = _require(actor, roles.WORK, _("work appeals"))
     with transaction.atomic():
         appeal = _lock(appeal_id)
-        _require_handler(appeal, actor, "hand this appeal back")
+        _require_handler(appeal, actor, _("hand this appeal back"))
         if appeal.status != S.IN_REVIEW:
-            raise InvalidTransition("Only an appeal in review can be handed back to the queue.")
+            raise InvalidTransition(_("Only an appeal in review can be handed back to the queue."))
         _transition(
             appeal,
             S.OPEN,
@@ -414,25 +431,25 @@ def appeal_request_evidence(
     language: str | None = None,
 ) -> Appeal:
     """Ask a party for evidence by a deadline; the party is told through a party.message."""
-    actor = _require(actor, roles.WORK, "request evidence")
+    actor = _require(actor, roles.WORK, _("request evidence"))
     if party not in Party.values:
-        raise InvalidInput("party must be 'buyer' or 'seller'.", field="party")
+        raise InvalidInput(_("party must be 'buyer' or 'seller'."), field="party")
     if not text.strip():
-        raise InvalidInput("Say what evidence is needed.", field="text")
+        raise InvalidInput(_("Say what evidence is needed."), field="text")
     now = timezone.now()
     due_at = due_at or now + timedelta(hours=settings.SLA_EVIDENCE_HOURS)
     if due_at <= now:
-        raise InvalidInput("The deadline must be in the future.", field="due_at")
+        raise InvalidInput(_("The deadline must be in the future."), field="due_at")
     with transaction.atomic():
         appeal = _lock(appeal_id)
         fields: dict[str, Any] = {"evidence_due_at": due_at, "evidence_requested_from": party}
         if appeal.assignee_id is None:
             # Whoever asks owns the case, so the reply comes back to someone.
             if appeal.status == S.ESCALATED:
-                _require(actor, roles.HANDLE_ESCALATION, "work escalated appeals")
+                _require(actor, roles.HANDLE_ESCALATION, _("work escalated appeals"))
             fields["assignee"] = actor
         else:
-            _require_handler(appeal, actor, "request evidence")
+            _require_handler(appeal, actor, _("request evidence"))
         _transition(
             appeal,
             S.AWAITING_EVIDENCE,
@@ -474,15 +491,15 @@ def appeal_evidence_received(*, appeal_id: int, actor: Actor, party: str) -> App
 
 def appeal_escalate(*, appeal_id: int, actor: Actor, reason: str) -> Appeal:
     """Send a case up to the senior queue, with the reason a senior will read first."""
-    actor = _require(actor, roles.WORK, "escalate appeals")
+    actor = _require(actor, roles.WORK, _("escalate appeals"))
     if not reason.strip():
-        raise InvalidInput("Say why the appeal is escalated.", field="reason")
+        raise InvalidInput(_("Say why the appeal is escalated."), field="reason")
     with transaction.atomic():
         appeal = _lock(appeal_id)
         if appeal.status == S.ESCALATED:
-            raise InvalidTransition("The appeal is already escalated.")
+            raise InvalidTransition(_("The appeal is already escalated."))
         if appeal.status != S.OPEN:
-            _require_handler(appeal, actor, "escalate this appeal")
+            _require_handler(appeal, actor, _("escalate this appeal"))
         _transition(
             appeal,
             S.ESCALATED,
@@ -495,9 +512,9 @@ def appeal_escalate(*, appeal_id: int, actor: Actor, reason: str) -> Appeal:
 
 
 def note_add(*, appeal_id: int, actor: Actor, text: str) -> Note:
-    actor = _require(actor, roles.WORK, "add notes")
+    actor = _require(actor, roles.WORK, _("add notes"))
     if not text.strip():
-        raise InvalidInput("A note cannot be empty.", field="text")
+        raise InvalidInput(_("A note cannot be empty."), field="text")
     with transaction.atomic():
         appeal = _lock(appeal_id)
         note = Note.objects.create(appeal=appeal, author=actor, text=text)
@@ -523,11 +540,16 @@ def _validate_action(action: ProposedAction | None, responsible_party: str) -> d
     if action is None or not action.kind:
         return {}
     if action.kind not in AccountAction.Kind.values:
-        raise InvalidInput(f"Unknown account action {action.kind!r}.", field="account_action")
+        raise InvalidInput(
+            _("Unknown account action %(kind)s.") % {"kind": repr(action.kind)},
+            field="account_action",
+        )
     if responsible_party == Verdict.ResponsibleParty.NONE:
-        raise InvalidInput("An account action needs a responsible party.", field="account_action")
+        raise InvalidInput(
+            _("An account action needs a responsible party."), field="account_action"
+        )
     if action.kind == AccountAction.Kind.P2P_RESTRICTION and not (action.days and action.days > 0):
-        raise InvalidInput("A P2P restriction needs a number of days.", field="days")
+        raise InvalidInput(_("A P2P restriction needs a number of days."), field="days")
     return action.as_dict()
 
 
@@ -543,23 +565,28 @@ def verdict_propose(
 ) -> Verdict:
     """Decide an appeal. Above the four-eyes threshold the verdict waits for approval
     (appeal -> pending_approval); otherwise it takes effect at once (-> resolved)."""
-    actor = _require(actor, roles.WORK, "issue verdicts")
+    actor = _require(actor, roles.WORK, _("issue verdicts"))
     if outcome not in Verdict.Outcome.values:
-        raise InvalidInput(f"Unknown outcome {outcome!r}.", field="outcome")
+        raise InvalidInput(
+            _("Unknown outcome %(outcome)s.") % {"outcome": repr(outcome)}, field="outcome"
+        )
     if responsible_party not in Verdict.ResponsibleParty.values:
         raise InvalidInput(
-            f"Unknown responsible party {responsible_party!r}.", field="responsible_party"
+            _("Unknown responsible party %(party)s.") % {"party": repr(responsible_party)},
+            field="responsible_party",
         )
     if not rationale.strip():
-        raise InvalidInput("A verdict needs a rationale.", field="rationale")
+        raise InvalidInput(_("A verdict needs a rationale."), field="rationale")
     rule = Rule.objects.filter(code=rule_code, active=True).first()
     if rule is None:
-        raise InvalidInput(f"No active rule with code {rule_code!r}.", field="rule")
+        raise InvalidInput(
+            _("No active rule with code %(code)s.") % {"code": repr(rule_code)}, field="rule"
+        )
     proposed_action = _validate_action(account_action, responsible_party)
     with transaction.atomic():
         appeal = _lock(appeal_id)
         if appeal.status in (S.PENDING_APPROVAL, S.RESOLVED):
-            raise Conflict("This appeal already has a verdict.")
+            raise Conflict(_("This appeal already has a verdict."))
         if appeal.status == S.OPEN and appeal.assignee_id in (None, actor.pk):
             # Deciding an unclaimed case takes it, in the same transaction.
             _transition(
@@ -571,13 +598,13 @@ def verdict_propose(
             )
         if appeal.status not in WORKING:
             raise InvalidTransition(
-                f"An appeal that is {appeal.get_status_display().lower()} cannot be decided; "
-                "claim it first."
+                _("An appeal that is %(status)s cannot be decided; claim it first.")
+                % {"status": appeal.get_status_display().lower()}
             )
         if appeal.status == S.ESCALATED:
-            _require(actor, roles.HANDLE_ESCALATION, "decide escalated appeals")
+            _require(actor, roles.HANDLE_ESCALATION, _("decide escalated appeals"))
         else:
-            _require_handler(appeal, actor, "decide this appeal")
+            _require_handler(appeal, actor, _("decide this appeal"))
         needs_approval = four_eyes_required(appeal.order)
         now = timezone.now()
         try:
@@ -598,7 +625,7 @@ def verdict_propose(
                     effective_at=None if needs_approval else now,
                 )
         except IntegrityError:
-            raise Conflict("This appeal already has a verdict.") from None
+            raise Conflict(_("This appeal already has a verdict.")) from None
         audit_record(
             actor=actor,
             action="verdict.proposed",
@@ -623,19 +650,24 @@ def verdict_propose(
 
 def verdict_approve(*, verdict_id: int, actor: Actor) -> Verdict:
     """The second pair of eyes: a different senior or lead makes the verdict effective."""
-    actor = _require(actor, roles.APPROVE, "approve verdicts")
+    actor = _require(actor, roles.APPROVE, _("approve verdicts"))
     with transaction.atomic():
         verdict, appeal = _lock_verdict(verdict_id)
         if verdict.decided_by_id == actor.pk:
-            raise NotAllowed("You cannot approve your own verdict; another reviewer must.")
+            raise NotAllowed(_("You cannot approve your own verdict; another reviewer must."))
         if verdict.state != Verdict.State.PENDING:
-            raise Conflict(f"This verdict is {verdict.get_state_display().lower()}, not pending.")
+            raise Conflict(
+                _("This verdict is %(state)s, not pending.")
+                % {"state": verdict.get_state_display().lower()}
+            )
         from evidence.models import Evidence
 
         if Evidence.objects.filter(appeal=appeal, uploaded_at__gt=verdict.created_at).exists():
             raise Conflict(
-                "Evidence was added after this verdict was proposed; send it back so the "
-                "proposal can be renewed."
+                _(
+                    "Evidence was added after this verdict was proposed; send it back so the "
+                    "proposal can be renewed."
+                )
             )
         now = timezone.now()
         verdict.state = Verdict.State.EFFECTIVE
@@ -656,15 +688,18 @@ def verdict_approve(*, verdict_id: int, actor: Actor) -> Verdict:
 
 def verdict_send_back(*, verdict_id: int, actor: Actor, comment: str) -> Verdict:
     """Refuse a proposed verdict with a comment; the case returns to its arbitrator."""
-    actor = _require(actor, roles.APPROVE, "review verdicts")
+    actor = _require(actor, roles.APPROVE, _("review verdicts"))
     if not comment.strip():
-        raise InvalidInput("Say why the verdict is sent back.", field="comment")
+        raise InvalidInput(_("Say why the verdict is sent back."), field="comment")
     with transaction.atomic():
         verdict, appeal = _lock_verdict(verdict_id)
         if verdict.decided_by_id == actor.pk:
-            raise NotAllowed("You cannot review your own verdict.")
+            raise NotAllowed(_("You cannot review your own verdict."))
         if verdict.state != Verdict.State.PENDING:
-            raise Conflict(f"This verdict is {verdict.get_state_display().lower()}, not pending.")
+            raise Conflict(
+                _("This verdict is %(state)s, not pending.")
+                % {"state": verdict.get_state_display().lower()}
+            )
         verdict.state = Verdict.State.SENT_BACK
         verdict.review_comment = comment
         verdict.approved_by = None
@@ -693,7 +728,9 @@ def _lock_verdict(verdict_id: int) -> tuple[Verdict, Appeal]:
     # Lock order: appeal first, then verdict, like verdict_propose, so no deadlock.
     appeal_id = Verdict.objects.filter(pk=verdict_id).values_list("appeal_id", flat=True).first()
     if appeal_id is None:
-        raise InvalidInput(f"Verdict {verdict_id} does not exist.", field="verdict")
+        raise InvalidInput(
+            _("Verdict %(id)s does not exist.") % {"id": verdict_id}, field="verdict"
+        )
     appeal = _lock(appeal_id)
     verdict = Verdict.objects.select_for_update().select_related("rule").get(pk=verdict_id)
     return verdict, appeal
@@ -772,9 +809,11 @@ def account_action_take(
     appeal: Appeal | None = None,
 ) -> AccountAction:
     if kind not in AccountAction.Kind.values:
-        raise InvalidInput(f"Unknown account action {kind!r}.", field="kind")
+        raise InvalidInput(
+            _("Unknown account action %(kind)s.") % {"kind": repr(kind)}, field="kind"
+        )
     if kind == AccountAction.Kind.P2P_RESTRICTION and not (days and days > 0):
-        raise InvalidInput("A P2P restriction needs a number of days.", field="days")
+        raise InvalidInput(_("A P2P restriction needs a number of days."), field="days")
     with transaction.atomic():
         trader = Trader.objects.select_for_update().get(pk=trader.pk)
         now = timezone.now()
@@ -859,30 +898,37 @@ def review_eligible_reviewers(appeal: Appeal) -> QuerySet:
 def _check_reviewer(review: VerdictReview, reviewer: AbstractBaseUser) -> None:
     if not review_eligible_reviewers(review.appeal).filter(pk=reviewer.pk).exists():
         raise InvalidInput(
-            f"{reviewer.get_username()} cannot review this verdict: a reviewer must be a senior "
-            "who has handled none of either party's cases.",
+            _(
+                "%(user)s cannot review this verdict: a reviewer must be a senior "
+                "who has handled none of either party's cases."
+            )
+            % {"user": reviewer.get_username()},
             field="reviewer",
         )
 
 
 def review_request(*, appeal_id: int, party: str, reason: str, actor: Actor) -> VerdictReview:
     """A party contests the effective verdict: once, within the review window."""
-    require_writer(actor, "request reviews")
+    require_writer(actor, _("request reviews"))
     if party not in Party.values:
-        raise InvalidInput("party must be 'buyer' or 'seller'.", field="party")
+        raise InvalidInput(_("party must be 'buyer' or 'seller'."), field="party")
     if not reason.strip():
-        raise InvalidInput("Say why the verdict is contested.", field="reason")
+        raise InvalidInput(_("Say why the verdict is contested."), field="reason")
     with transaction.atomic():
         appeal = _lock(appeal_id)
         verdict = appeal.verdicts.filter(state=Verdict.State.EFFECTIVE).first()
         if appeal.status != S.RESOLVED or verdict is None:
-            raise Conflict("Only an effective verdict can be contested.")
+            raise Conflict(_("Only an effective verdict can be contested."))
         if VerdictReview.objects.filter(appeal=appeal).exists():
-            raise Conflict("This verdict has already been contested; a verdict is reviewed once.")
+            raise Conflict(
+                _("This verdict has already been contested; a verdict is reviewed once.")
+            )
         closes = verdict.effective_at + timedelta(days=settings.REVIEW_WINDOW_DAYS)
         if timezone.now() > closes:
             raise Conflict(
-                f"The review window closed on {closes:%Y-%m-%d %H:%M} UTC.", field="appeal"
+                _("The review window closed on %(closed)s UTC.")
+                % {"closed": f"{closes:%Y-%m-%d %H:%M}"},
+                field="appeal",
             )
         # The least busy eligible reviewer; none eligible leaves it for a team lead.
         reviewer = (
@@ -910,11 +956,11 @@ def review_request(*, appeal_id: int, party: str, reason: str, actor: Actor) -> 
 
 
 def review_assign(*, review_id: int, reviewer: AbstractBaseUser, actor: Actor) -> VerdictReview:
-    actor = _require(actor, roles.ASSIGN, "assign reviews")
+    actor = _require(actor, roles.ASSIGN, _("assign reviews"))
     with transaction.atomic():
         review = _lock_review(review_id)
         if review.state != VerdictReview.State.PENDING:
-            raise Conflict("This review is already decided.")
+            raise Conflict(_("This review is already decided."))
         _check_reviewer(review, reviewer)
         before = {"reviewer": review.reviewer_id}
         review.reviewer = reviewer
@@ -941,24 +987,25 @@ def review_decide(
 ) -> VerdictReview:
     """Uphold the verdict, or reverse it: funds already moved are not moved again; the
     corrected outcome is recorded and verdict.reversed tells the exchange to compensate."""
-    actor = _require(actor, roles.HANDLE_ESCALATION, "decide reviews")
+    actor = _require(actor, roles.HANDLE_ESCALATION, _("decide reviews"))
     if not rationale.strip():
-        raise InvalidInput("A review decision needs a rationale.", field="rationale")
+        raise InvalidInput(_("A review decision needs a rationale."), field="rationale")
     with transaction.atomic():
         review = _lock_review(review_id)
         if review.state != VerdictReview.State.PENDING:
-            raise Conflict("This review is already decided.")
+            raise Conflict(_("This review is already decided."))
         if review.reviewer_id != actor.pk:
-            raise NotAllowed("Only the assigned reviewer decides this review.")
+            raise NotAllowed(_("Only the assigned reviewer decides this review."))
         _check_reviewer(review, actor)
         original = review.verdict
         if not uphold:
             if outcome not in Verdict.Outcome.values or outcome == original.outcome:
                 raise InvalidInput(
-                    "A reversal needs an outcome different from the verdict's.", field="outcome"
+                    _("A reversal needs an outcome different from the verdict's."),
+                    field="outcome",
                 )
             if responsible_party not in Verdict.ResponsibleParty.values:
-                raise InvalidInput("Name the responsible party.", field="responsible_party")
+                raise InvalidInput(_("Name the responsible party."), field="responsible_party")
         review.state = VerdictReview.State.UPHELD if uphold else VerdictReview.State.REVERSED
         review.corrected_outcome = "" if uphold else outcome
         review.corrected_responsible_party = "" if uphold else responsible_party
@@ -1002,7 +1049,7 @@ def _lock_review(review_id: int) -> VerdictReview:
         VerdictReview.objects.filter(pk=review_id).values_list("appeal_id", flat=True).first()
     )
     if appeal_id is None:
-        raise InvalidInput(f"Review {review_id} does not exist.", field="review")
+        raise InvalidInput(_("Review %(id)s does not exist.") % {"id": review_id}, field="review")
     _lock(appeal_id)
     return (
         VerdictReview.objects.select_for_update(of=("self",))

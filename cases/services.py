@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
 from arbitration.exceptions import Conflict, InvalidInput
@@ -67,7 +68,7 @@ def order_upsert(
 ) -> tuple[Order, bool]:
     """Create or update an order by external_id; returns (order, created)."""
     if buyer.get("external_id") == seller.get("external_id"):
-        raise InvalidInput("Buyer and seller must be different traders.", field="seller")
+        raise InvalidInput(_("Buyer and seller must be different traders."), field="seller")
     with transaction.atomic():
         buyer_obj = trader_upsert(**buyer)
         seller_obj = trader_upsert(**seller)
@@ -93,7 +94,7 @@ def order_upsert(
                 )
                 return order, True
         if (order.buyer_id, order.seller_id) != (buyer_obj.pk, seller_obj.pk):
-            raise Conflict("An order's buyer and seller cannot change.", field="buyer")
+            raise Conflict(_("An order's buyer and seller cannot change."), field="buyer")
         before = {k: getattr(order, k) for k in values}
         changed = [k for k, v in values.items() if before[k] != v]
         if changed:
@@ -203,7 +204,7 @@ def service_account_issue_token(*, name: str) -> tuple[Token, bool]:
 
     name = name.strip()
     if not name or len(name) > 100:
-        raise InvalidInput("A service name is 1-100 characters.", field="name")
+        raise InvalidInput(_("A service name is 1-100 characters."), field="name")
     User = get_user_model()
     with transaction.atomic():
         user, created = User.objects.get_or_create(
@@ -230,17 +231,20 @@ def webhook_subscriber_add(
     unknown = sorted(set(events) - set(OutboxEvent.Type.values))
     if not events or unknown:
         raise InvalidInput(
-            f"Unknown event types {unknown}; choose from {', '.join(OutboxEvent.Type.values)}."
+            _("Unknown event types %(unknown)s; choose from %(choices)s.")
+            % {"unknown": unknown, "choices": ", ".join(OutboxEvent.Type.values)}
             if unknown
-            else "Name at least one event type.",
+            else _("Name at least one event type."),
             field="events",
         )
     if len(secret) < 16:
-        raise InvalidInput("Use a secret of at least 16 characters.", field="secret")
+        raise InvalidInput(_("Use a secret of at least 16 characters."), field="secret")
     try:
         URLValidator(schemes=["http", "https"])(url)
     except ValidationError:
-        raise InvalidInput(f"{url!r} is not an http(s) URL.", field="url") from None
+        raise InvalidInput(
+            _("%(url)s is not an http(s) URL.") % {"url": repr(url)}, field="url"
+        ) from None
     with transaction.atomic():
         subscriber, created = WebhookSubscriber.objects.update_or_create(
             url=url, defaults={"secret": secret, "events": sorted(set(events)), "active": True}

@@ -61,10 +61,13 @@ def reply_variables(
 
 def reply_render(text: str, variables: dict[str, str]) -> str:
     """Fill {variables}; unknown ones stay visible so the arbitrator sees what is missing."""
-    names = {name for _, name, _, _ in Formatter().parse(text) if name}
+    names = {name for _lit, name, _spec, _conv in Formatter().parse(text) if name}
     unknown = names - set(VARIABLES)
     if unknown:
-        raise InvalidInput(f"Unknown variables: {', '.join(sorted(unknown))}.", field="text")
+        raise InvalidInput(
+            _("Unknown variables: %(names)s.") % {"names": ", ".join(sorted(unknown))},
+            field="text",
+        )
     return text.format_map(_Blank(variables))
 
 
@@ -93,11 +96,11 @@ def party_message_send(
     *, appeal_id: int, actor: AbstractBaseUser | None, party: str, text: str, language: str = ""
 ) -> None:
     """Send a message to a party through the exchange's app (a party.message event)."""
-    actor = _require(actor, roles.WORK, "message parties")
+    actor = _require(actor, roles.WORK, _("message parties"))
     if party not in Party.values:
-        raise InvalidInput("party must be 'buyer' or 'seller'.", field="party")
+        raise InvalidInput(_("party must be 'buyer' or 'seller'."), field="party")
     if not text.strip():
-        raise InvalidInput("The message is empty.", field="text")
+        raise InvalidInput(_("The message is empty."), field="text")
     with transaction.atomic():
         appeal = _lock(appeal_id)
         language = language or appeal.order.party(party).language or "en"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
@@ -66,7 +67,8 @@ class EvidenceView(generics.GenericAPIView):
         serializer = EvidenceUploadSerializer(data=request.data)
         if self.size_guard.exceeded:
             raise PayloadTooLarge(
-                f"The file is larger than {self.size_guard.limit // (1024 * 1024)} MiB.",
+                _("The file is larger than %(mib)s MiB.")
+                % {"mib": self.size_guard.limit // (1024 * 1024)},
                 field="file",
             )
         if not serializer.is_valid():

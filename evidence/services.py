@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
 from django.db import transaction
+from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from arbitration.exceptions import Conflict, InvalidInput
@@ -55,7 +56,8 @@ def _spool(upload: IO[bytes], limit: int) -> tuple[tempfile.SpooledTemporaryFile
         if size > limit:
             spool.close()
             raise InvalidInput(
-                f"The file is larger than {limit // (1024 * 1024)} MiB.", field="file"
+                _("The file is larger than %(mib)s MiB.") % {"mib": limit // (1024 * 1024)},
+                field="file",
             )
         digest.update(chunk)
         spool.write(chunk)
@@ -81,7 +83,8 @@ def _inspect_image(spool: IO[bytes]) -> tuple[int, int, str]:
             width, height = probe.size
             if width * height > max_pixels:
                 raise InvalidInput(
-                    f"The image is {width}x{height} pixels; the limit is {max_pixels:,} pixels.",
+                    _("The image is %(width)sx%(height)s pixels; the limit is %(max)s pixels.")
+                    % {"width": width, "height": height, "max": f"{max_pixels:,}"},
                     field="file",
                 )
             probe.verify()
@@ -94,10 +97,12 @@ def _inspect_image(spool: IO[bytes]) -> tuple[int, int, str]:
     except Image.DecompressionBombError:
         # Pillow refuses far-too-large images inside Image.open, before the check above.
         raise InvalidInput(
-            f"The image has too many pixels; the limit is {max_pixels:,} pixels.", field="file"
+            _("The image has too many pixels; the limit is %(max)s pixels.")
+            % {"max": f"{max_pixels:,}"},
+            field="file",
         ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise InvalidInput("The image is damaged or not a real image.", field="file") from None
+        raise InvalidInput(_("The image is damaged or not a real image."), field="file") from None
     finally:
         spool.seek(0)
 
@@ -114,20 +119,22 @@ def evidence_add(
     payer_name: str = "",
 ) -> Evidence:
     """Validate and store one file for an appeal. A refused file leaves nothing behind."""
-    lifecycle.require_writer(actor, "add evidence")
+    lifecycle.require_writer(actor, _("add evidence"))
     if party not in Party.values:
-        raise InvalidInput("party must be 'buyer' or 'seller'.", field="party")
+        raise InvalidInput(_("party must be 'buyer' or 'seller'."), field="party")
     if kind not in Evidence.Kind.values:
-        raise InvalidInput(f"Unknown evidence kind {kind!r}.", field="kind")
+        raise InvalidInput(
+            _("Unknown evidence kind %(kind)s.") % {"kind": repr(kind)}, field="kind"
+        )
     spool, sha256, size = _spool(upload, settings.EVIDENCE_MAX_BYTES)
     with spool:
         if size == 0:
-            raise InvalidInput("The file is empty.", field="file")
+            raise InvalidInput(_("The file is empty."), field="file")
         content_type = sniff_content_type(spool.read(16))
         spool.seek(0)
         if content_type is None:
             raise InvalidInput(
-                "Only PNG, JPEG, WebP and PDF files are accepted (judged by content, not name).",
+                _("Only PNG, JPEG, WebP and PDF files are accepted (judged by content, not name)."),
                 field="file",
             )
         width = height = None
@@ -135,17 +142,19 @@ def evidence_add(
         if content_type.startswith("image/"):
             width, height, image_hash = _inspect_image(spool)
         elif b"%%EOF" not in _tail(spool):
-            raise InvalidInput("The PDF is truncated or damaged.", field="file")
+            raise InvalidInput(_("The PDF is truncated or damaged."), field="file")
         name = f"{sha256[:2]}/{sha256[2:4]}/{sha256}.{EXTENSIONS[content_type]}"
         storage = evidence_storage()
         with transaction.atomic():
             appeal = Appeal.objects.select_for_update(of=("self",)).filter(pk=appeal_id).first()
             if appeal is None:
-                raise InvalidInput(f"Appeal {appeal_id} does not exist.", field="appeal")
+                raise InvalidInput(
+                    _("Appeal %(id)s does not exist.") % {"id": appeal_id}, field="appeal"
+                )
             if appeal.verdicts.filter(state=Verdict.State.EFFECTIVE).exists():
-                raise Conflict("Evidence is locked: a verdict has taken effect.", field="file")
+                raise Conflict(_("Evidence is locked: a verdict has taken effect."), field="file")
             if appeal.is_closed:
-                raise Conflict("The appeal is closed; evidence can no longer be added.")
+                raise Conflict(_("The appeal is closed; evidence can no longer be added."))
             # Same bytes, same name: a second upload of one file reuses the stored blob, and
             # two at once both write the same bytes (the storage overwrites). A blob is never
             # deleted here: another row may point at it. If the transaction fails after the
