@@ -1,19 +1,21 @@
-"""Project-wide API pieces: the error envelope and pagination."""
+"""Project-wide API pieces: the JSON parser, the error envelope and pagination."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.views.defaults import page_not_found
+from django.views.defaults import bad_request, page_not_found
 from rest_framework import exceptions, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .exceptions import DomainError
+from .parsers import TooLarge
 
 
 def _flatten(detail: Any, path: str = "") -> dict[str, list[str]]:
@@ -40,14 +42,19 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     fault; DRF's validation errors keep their per-field messages.
     """
     if isinstance(exc, DomainError):
-        errors = {exc.field: [exc.message]} if exc.field else {}
         return Response(
-            {"detail": exc.message, "code": exc.code, "errors": errors}, status=exc.status
+            {"detail": exc.message, "code": exc.code, "errors": exc.errors}, status=exc.status
         )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = TooLarge()
+    elif isinstance(exc, SuspiciousOperation):
+        # Too many fields or files in a form body, and Django's other refusals of a
+        # malformed request: the envelope, not Django's HTML 400 page.
+        exc = exceptions.ParseError(str(exc) or "Malformed request.")
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -65,6 +72,26 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             "errors": _flatten(detail) if isinstance(detail, (dict, list)) else {},
         }
     return response
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(request: HttpRequest, status_code: int, detail: str, code: str):
+    """The API's error envelope for refusals made outside a DRF view (middleware, URL
+    resolution, Django's own request parsing)."""
+    return JsonResponse({"detail": detail, "code": code, "errors": {}}, status=status_code)
+
+
+def bad_request_view(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler400: JSON under /api/ (a too-large or too-many-fields body Django refused
+    before any view ran), Django's page elsewhere."""
+    if _is_api(request):
+        if isinstance(exception, RequestDataTooBig):
+            return error_response(request, 413, "The request body is too large.", "too_large")
+        return error_response(request, 400, "Malformed request.", "invalid")
+    return bad_request(request, exception)
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

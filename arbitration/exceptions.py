@@ -9,10 +9,18 @@ class DomainError(Exception):
     status = 400
     code = "invalid"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        errors: dict[str, list[str]] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        # Per-item or per-field reasons ({"[3].external_id": ["..."]}), for the API.
+        self.errors = errors or ({field: [message]} if field else {})
 
 
 class InvalidInput(DomainError):

@@ -6,8 +6,10 @@ set DATABASE_URL and REDIS_URL. A malformed value fails at start-up, never later
 
 from __future__ import annotations
 
+import hashlib
 import os
 import warnings
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -71,6 +73,17 @@ DEBUG = envbool("DEBUG", "0")
 # The fallback keeps sessions valid across `make run` restarts on a laptop; every real
 # deployment sets SECRET_KEY (docker-compose.yml does).
 SECRET_KEY = envstr("SECRET_KEY", "") or "dev-only-insecure-key-set-SECRET_KEY-in-production"
+# The audit chain's HMAC key (cases/audit.py). It lives in the environment, never in the
+# database, so database access alone cannot forge a chain that verifies. Unset, it is
+# derived from SECRET_KEY; production sets its own and keeps it when SECRET_KEY rotates.
+_audit_key = envstr("AUDIT_CHAIN_KEY", "")
+if _audit_key and len(_audit_key) < 32:
+    raise ImproperlyConfigured("AUDIT_CHAIN_KEY must be at least 32 characters")
+AUDIT_CHAIN_KEY = (
+    _audit_key.encode()
+    if _audit_key
+    else hashlib.sha256(b"audit-chain:" + SECRET_KEY.encode()).hexdigest().encode()
+)
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 
@@ -87,6 +100,9 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Login lock-out (django-axes): counts failures in the database, so a cache outage
+    # neither forgets a lock nor lets anyone past one.
+    "axes",
     "cases",
     "evidence",
     "analytics",
@@ -94,6 +110,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "arbitration.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -105,6 +122,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "cases.middleware.ContentSecurityPolicyMiddleware",
+    "cases.middleware.NoStoreMiddleware",
+    # Last: turns a locked-out login into the lockout page (cases.views.account).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "arbitration.urls"
@@ -141,11 +161,27 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
-# Brute-force guard on the login form (cases/throttle.py): this many failed attempts for
-# one username from one address within the window lock that pair out for the lockout.
-LOGIN_THROTTLE_FAILURES = envint("LOGIN_THROTTLE_FAILURES", "5", minimum=1)
-LOGIN_THROTTLE_WINDOW_SECONDS = envint("LOGIN_THROTTLE_WINDOW_SECONDS", "900", minimum=1)
-LOGIN_THROTTLE_LOCKOUT_SECONDS = envint("LOGIN_THROTTLE_LOCKOUT_SECONDS", "900", minimum=1)
+# Login lock-out (django-axes). This many failed attempts on one username (normalised as
+# the login form normalises it, any address) or from one client address (any username)
+# within LOGIN_LOCKOUT_SECONDS lock that username or address out until the lockout has
+# run from the last failure that counted. A success clears the count. Every login path
+# (the desk, the admin) authenticates through the axes backend.
+LOGIN_LOCKOUT_FAILURES = envint("LOGIN_LOCKOUT_FAILURES", "5", minimum=1)
+LOGIN_LOCKOUT_SECONDS = envint("LOGIN_LOCKOUT_SECONDS", "900", minimum=1)
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = LOGIN_LOCKOUT_FAILURES
+AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_LOCKOUT_SECONDS)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "cases.views.account.lockout_username"
+AXES_LOCKOUT_CALLABLE = "cases.views.account.locked_out_response"
+AXES_RESET_ON_SUCCESS = True
+# Attempts made while locked out neither extend the lock nor count: the lock ends on time.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -250,6 +286,9 @@ else:
 # jitter (base * 2^n seconds, capped), and marked dead after the last attempt. The sweep
 # sends whatever is due and was not sent on commit (a broker outage, a lost retry).
 WEBHOOK_TIMEOUT_SECONDS = envint("WEBHOOK_TIMEOUT_SECONDS", "10", minimum=1)
+# Subscriber URLs must resolve to public addresses (cases/webhooks.py). On only for tests
+# and the local demo, which post to 127.0.0.1; never in production.
+WEBHOOK_ALLOW_PRIVATE_URLS = envbool("WEBHOOK_ALLOW_PRIVATE_URLS", "0")
 WEBHOOK_MAX_ATTEMPTS = envint("WEBHOOK_MAX_ATTEMPTS", "12", minimum=1)
 WEBHOOK_RETRY_BASE_SECONDS = envint("WEBHOOK_RETRY_BASE_SECONDS", "10", minimum=1)
 WEBHOOK_RETRY_MAX_SECONDS = envint("WEBHOOK_RETRY_MAX_SECONDS", "3600", minimum=1)
@@ -258,8 +297,18 @@ WEBHOOK_SWEEP_SECONDS = envint("WEBHOOK_SWEEP_SECONDS", "30", minimum=1)
 WEBHOOK_SWEEP_GRACE_SECONDS = envint("WEBHOOK_SWEEP_GRACE_SECONDS", "30", minimum=0)
 WEBHOOK_SWEEP_BATCH = envint("WEBHOOK_SWEEP_BATCH", "500", minimum=1)
 
+# Derived data (risk) whose on-commit task was lost: older than the grace, recomputed.
+DERIVED_SWEEP_SECONDS = envint("DERIVED_SWEEP_SECONDS", "60", minimum=1)
+DERIVED_SWEEP_GRACE_SECONDS = envint("DERIVED_SWEEP_GRACE_SECONDS", "60", minimum=0)
+DERIVED_SWEEP_BATCH = envint("DERIVED_SWEEP_BATCH", "500", minimum=1)
+
 METRICS_REFRESH_SECONDS = envint("METRICS_REFRESH_SECONDS", "300")
 CELERY_BEAT_SCHEDULE = {
+    "sweep-derived": {
+        "task": "cases.tasks.sweep_derived",
+        "schedule": float(DERIVED_SWEEP_SECONDS),
+        "options": {"expires": DERIVED_SWEEP_SECONDS},
+    },
     "sweep-webhooks": {
         "task": "cases.tasks.sweep_webhooks",
         "schedule": float(WEBHOOK_SWEEP_SECONDS),
@@ -298,6 +347,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Request bodies are JSON, the contract's one format (evidence uploads declare their
+    # own multipart parser): a size-capped parser that refuses a deep nesting with a 400.
+    "DEFAULT_PARSER_CLASSES": ["arbitration.parsers.SafeJSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "arbitration.api.NewestFirstCursor",
@@ -345,7 +398,9 @@ CONTENT_SECURITY_POLICY = (
 # The third-party Swagger UI page inlines its bootstrap script and styles.
 CONTENT_SECURITY_POLICY_RELAXED_PATHS = ("/api/docs/",)
 if envbool("SECURE_COOKIES", "0"):
-    # Behind TLS in production; off by default so `make run` works over plain HTTP.
+    # Behind TLS in production; off by default so `make run` works over plain HTTP. Plain
+    # HTTP is redirected to HTTPS, so no session cookie is ever sent in the clear.
+    SECURE_SSL_REDIRECT = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     LANGUAGE_COOKIE_SECURE = True
@@ -357,4 +412,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
+    # django-axes narrates every login at INFO; lockouts are logged at WARNING.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

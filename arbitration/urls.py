@@ -1,18 +1,31 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from cases.views.account import ThrottledLoginView
+from cases.views.account import DeskLoginView
+
+# Signing in and out and changing one's own password. There is no password reset: the
+# desk sends no e-mail, and an anonymous reset form would only be a way to probe which
+# usernames exist. A lead or the admin sets a new password (create_staff_user, the admin).
+auth_patterns = [
+    path("login/", DeskLoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "password_change/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+]
 
 urlpatterns = [
-    # The admin signs in through the same brute-force-guarded form as the desk.
-    path("admin/login/", ThrottledLoginView.as_view(), name="admin-login"),
+    # The admin signs in through the same locked-out-after-failures form as the desk.
+    path("admin/login/", DeskLoginView.as_view(), name="admin-login"),
     path("admin/", admin.site.urls),
-    # Before django.contrib.auth.urls: the login form with a brute-force guard.
-    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include(auth_patterns)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(("arbitration.api_urls", "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -21,4 +34,5 @@ urlpatterns = [
     path("", include("cases.urls")),
 ]
 
+handler400 = "arbitration.api.bad_request_view"
 handler404 = "arbitration.api.not_found"

@@ -1,34 +1,48 @@
 """Admin: a window on the desk's records. History is read-only here: statuses, verdicts,
 notes, evidence and the audit log change only through the lifecycle service. Team leads
-edit the rulebook and webhook subscribers."""
+edit the rulebook, the desk's tools (canned replies, penalties, watchlist) and webhook
+subscribers; every such edit is audited through the service that owns it. What a role
+sees at all is its group's permissions (cases.roles.ROLE_PERMISSIONS): webhook
+subscribers and deliveries are the team leads' only, and a subscriber's secret is never
+shown to anyone after it is set."""
 
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from arbitration.exceptions import DomainError
+
+from .audit import audit_record
 from .models import (
     AccountAction,
     AccountSignal,
     Appeal,
     AppealStatusChange,
     AuditEntry,
+    CannedReply,
     ChatMessage,
+    DeskMessage,
     Note,
     Order,
     OutboxEvent,
+    PenaltyRule,
     Rule,
     Trader,
     Verdict,
+    WatchKeyword,
     WebhookDelivery,
     WebhookSubscriber,
 )
+from .services import rule_save, webhook_subscriber_check, webhook_subscriber_save
 from .tasks import deliver_webhook, enqueue
 from .webhooks import deliveries_retry
 
@@ -47,6 +61,33 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+class NoDeleteAdmin(admin.ModelAdmin):
+    """Editable by those whose role grants change_*, never deleted: a row others may
+    have relied on is retired (active off), not removed."""
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class AuditedAdmin(NoDeleteAdmin):
+    """Every add and change made here is an audit entry: who, and each changed field
+    before and after (the admin's own save runs in one transaction with it)."""
+
+    audit_fields: tuple[str, ...] = ()
+
+    def save_model(self, request: HttpRequest, obj: Model, form: forms.ModelForm, change: bool):
+        fields = [f for f in self.audit_fields if f in form.changed_data or not change]
+        before = {f: form.initial.get(f) for f in fields} if change else {}
+        super().save_model(request, obj, form, change)
+        audit_record(
+            actor=request.user,
+            action=f"{obj._meta.model_name}.{'updated' if change else 'created'}",
+            obj=obj,
+            before=before,
+            after={f: getattr(obj, f) for f in fields},
+        )
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -74,8 +115,15 @@ class ActionInline(ReadOnlyInline):
 
 @admin.register(Trader)
 class TraderAdmin(ReadOnlyAdmin):
-    list_display = ("external_id", "display_name", "kyc_name", "country", "language", "frozen",
-                    "p2p_restricted_until")
+    list_display = (
+        "external_id",
+        "display_name",
+        "kyc_name",
+        "country",
+        "language",
+        "frozen",
+        "p2p_restricted_until",
+    )
     list_filter = ("frozen", "country", "language")
     search_fields = ("=external_id", "display_name", "kyc_name")
     inlines = [SignalInline, ActionInline]
@@ -97,8 +145,16 @@ class MessageInline(ReadOnlyInline):
 
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin):
-    list_display = ("external_id", "asset", "crypto_amount", "fiat_amount", "fiat_currency",
-                    "payment_method", "status", "created_at")
+    list_display = (
+        "external_id",
+        "asset",
+        "crypto_amount",
+        "fiat_amount",
+        "fiat_currency",
+        "payment_method",
+        "status",
+        "created_at",
+    )
     list_filter = ("status", "asset", "fiat_currency")
     search_fields = ("=external_id", "=buyer__external_id", "=seller__external_id")
     list_select_related = ("buyer", "seller")
@@ -108,9 +164,17 @@ class OrderAdmin(ReadOnlyAdmin):
 
 @admin.register(ChatMessage)
 class ChatMessageAdmin(ReadOnlyAdmin):
-    list_display = ("order", "sender", "sent_at", "text")
+    list_display = ("order", "sender", "source", "sent_at", "text")
     search_fields = ("=order__external_id", "=external_id")
-    list_select_related = ("order",)
+    list_select_related = ("order", "source")
+
+
+@admin.register(DeskMessage)
+class DeskMessageAdmin(ReadOnlyAdmin):
+    list_display = ("appeal", "party", "kind", "language", "sent_by", "sent_at", "text")
+    list_filter = ("kind", "party")
+    search_fields = ("=appeal__id",)
+    list_select_related = ("sent_by",)
 
 
 class StatusChangeInline(ReadOnlyInline):
@@ -127,14 +191,31 @@ class NoteInline(ReadOnlyInline):
 
 class VerdictInline(ReadOnlyInline):
     model = Verdict
-    fields = ("state", "outcome", "responsible_party", "rule", "decided_by", "approved_by",
-              "effective_at")
+    fields = (
+        "state",
+        "outcome",
+        "responsible_party",
+        "rule",
+        "decided_by",
+        "approved_by",
+        "effective_at",
+    )
 
 
 @admin.register(Appeal)
 class AppealAdmin(ReadOnlyAdmin):
-    list_display = ("id", "order", "reason", "opened_by", "status", "assignee", "priority",
-                    "created_at", "resolution_due_at", "risk_score")
+    list_display = (
+        "id",
+        "order",
+        "reason",
+        "opened_by",
+        "status",
+        "assignee",
+        "priority",
+        "created_at",
+        "resolution_due_at",
+        "risk_score",
+    )
     list_filter = ("status", "reason", "opened_by", "channel", "priority")
     search_fields = ("=id", "=order__external_id")
     list_select_related = ("order", "assignee")
@@ -155,22 +236,78 @@ class NoteAdmin(ReadOnlyAdmin):
     list_select_related = ("author",)
 
 
-@admin.register(Rule)
-class RuleAdmin(admin.ModelAdmin):
-    """The rulebook: team leads edit it; a rule cited by verdicts is deactivated, not deleted."""
+class RuleForm(forms.ModelForm):
+    class Meta:
+        model = Rule
+        fields = ("code", "title", "text", "reasons", "active")
 
+    def clean_code(self) -> str:
+        code = self.cleaned_data["code"]
+        instance = self.instance
+        if instance.pk and code != instance.code and instance.verdicts.exists():
+            raise forms.ValidationError(
+                gettext(
+                    "Verdicts cite this rule: its code cannot change. Retire it (untick "
+                    "active) and add a new rule instead."
+                )
+            )
+        return code
+
+
+@admin.register(Rule)
+class RuleAdmin(NoDeleteAdmin):
+    """The rulebook: team leads edit it, audited. A cited rule keeps its code (retire it
+    and add a new one); verdicts keep the title and text they cited."""
+
+    form = RuleForm
     list_display = ("code", "title", "active", "updated_at")
     list_filter = ("active",)
     search_fields = ("code", "title", "text")
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
+    def get_readonly_fields(self, request: HttpRequest, obj: Rule | None = None):
+        if obj is not None and obj.verdicts.exists():
+            return ("code",)
+        return ()
+
+    def save_model(self, request: HttpRequest, obj: Rule, form: forms.ModelForm, change: bool):
+        rule_save(rule=obj, changed=list(form.changed_data), actor=request.user)
+
+
+@admin.register(CannedReply)
+class CannedReplyAdmin(AuditedAdmin):
+    list_display = ("key", "language", "title", "active")
+    list_filter = ("language", "active")
+    search_fields = ("key", "title", "text")
+    audit_fields = ("key", "language", "title", "text", "active")
+
+
+@admin.register(PenaltyRule)
+class PenaltyRuleAdmin(AuditedAdmin):
+    list_display = ("reason", "first_action", "first_days", "repeat_action", "repeat_days")
+    audit_fields = ("reason", "first_action", "first_days", "repeat_action", "repeat_days", "note")
+
+
+@admin.register(WatchKeyword)
+class WatchKeywordAdmin(AuditedAdmin):
+    list_display = ("term", "category", "active")
+    list_filter = ("category", "active")
+    search_fields = ("term",)
+    audit_fields = ("term", "category", "active")
 
 
 @admin.register(Verdict)
 class VerdictAdmin(ReadOnlyAdmin):
-    list_display = ("id", "appeal", "state", "outcome", "responsible_party", "rule", "decided_by",
-                    "approved_by", "effective_at")
+    list_display = (
+        "id",
+        "appeal",
+        "state",
+        "outcome",
+        "responsible_party",
+        "rule",
+        "decided_by",
+        "approved_by",
+        "effective_at",
+    )
     list_filter = ("state", "outcome", "responsible_party", "requires_approval")
     list_select_related = ("rule", "decided_by", "approved_by")
 
@@ -184,8 +321,15 @@ class AccountActionAdmin(ReadOnlyAdmin):
 
 class DeliveryInline(ReadOnlyInline):
     model = WebhookDelivery
-    fields = ("subscriber", "status", "attempts", "next_attempt_at", "last_status_code",
-              "last_error", "delivered_at")
+    fields = (
+        "subscriber",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_status_code",
+        "last_error",
+        "delivered_at",
+    )
     show_change_link = False
 
 
@@ -196,18 +340,89 @@ class OutboxEventAdmin(ReadOnlyAdmin):
     inlines = [DeliveryInline]
 
 
+class WebhookSubscriberForm(forms.ModelForm):
+    """The signing secret is write-only: a new one may be typed, the current one is never
+    rendered (not even as a password field's value). Shown instead: its fingerprint."""
+
+    url = forms.URLField(max_length=500, assume_scheme="https")
+    events = forms.MultipleChoiceField(
+        choices=OutboxEvent.Type.choices, widget=forms.CheckboxSelectMultiple
+    )
+    new_secret = forms.CharField(
+        label=_("Signing secret"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_(
+            "At least %(n)d characters. Leave blank to keep the current secret; it is never "
+            "shown again once saved."
+        )
+        % {"n": WebhookSubscriber.SECRET_MIN_LENGTH},
+    )
+
+    class Meta:
+        model = WebhookSubscriber
+        fields = ("url", "events", "active")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        secret = data.get("new_secret") or None
+        if self.instance.pk is None and not secret:
+            self.add_error("new_secret", gettext("A new subscriber needs a signing secret."))
+        problems = webhook_subscriber_check(
+            url=data.get("url"), secret=secret, events=data.get("events")
+        )
+        for field, reasons in problems.items():
+            target = "new_secret" if field == "secret" else field
+            for reason in reasons:
+                if target in self.fields:
+                    self.add_error(target, reason)
+        return data
+
+
 @admin.register(WebhookSubscriber)
-class WebhookSubscriberAdmin(admin.ModelAdmin):
-    list_display = ("url", "events", "active", "created_at")
+class WebhookSubscriberAdmin(NoDeleteAdmin):
+    form = WebhookSubscriberForm
+    list_display = ("url", "events", "active", "fingerprint", "created_at")
     list_filter = ("active",)
+    fields = ("url", "events", "active", "new_secret", "fingerprint", "created_at")
+    readonly_fields = ("fingerprint", "created_at")
+
+    @admin.display(description=_("Secret fingerprint"))
+    def fingerprint(self, obj: WebhookSubscriber) -> str:
+        return obj.fingerprint or "—"
+
+    def save_model(
+        self, request: HttpRequest, obj: WebhookSubscriber, form: forms.ModelForm, change: bool
+    ) -> None:
+        data = form.cleaned_data
+        try:
+            webhook_subscriber_save(
+                subscriber=obj,
+                url=data["url"],
+                events=list(data["events"]),
+                active=data["active"],
+                secret=data.get("new_secret") or None,
+                actor=request.user,
+            )
+        except DomainError as exc:  # validated by the form already; a race at most
+            messages.error(request, exc.message)
+            raise
 
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnlyAdmin):
     """Read-only, with one action: send failed or dead deliveries again now."""
 
-    list_display = ("event", "subscriber", "status", "attempts", "next_attempt_at",
-                    "last_status_code", "delivered_at")
+    list_display = (
+        "event",
+        "subscriber",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_status_code",
+        "delivered_at",
+    )
     list_filter = ("status", "subscriber")
     list_select_related = ("event", "subscriber")
     actions = ["retry_now"]
@@ -237,7 +452,14 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
-    list_display = ("seq", "created_at", "actor_label", "action", "object_type", "object_id",
-                    "appeal")
+    list_display = (
+        "seq",
+        "created_at",
+        "actor_label",
+        "action",
+        "object_type",
+        "object_id",
+        "appeal",
+    )
     list_filter = ("action", "object_type")
     search_fields = ("=object_id", "=actor_label", "=appeal__id")

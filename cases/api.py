@@ -16,7 +16,7 @@ from arbitration.api import ByCodeCursor, NewestFirstCursor, OldestFirstCursor
 from . import lifecycle, services
 from .filters import AppealFilter
 from .models import Appeal, ChatMessage, Order, Rule, Trader, Verdict, VerdictReview
-from .permissions import IsArbitrator, IsDeskMember
+from .permissions import ExchangeFacts, IsArbitrator, IsDeskMember
 from .serializers import (
     AppealCreateSerializer,
     AppealSerializer,
@@ -82,14 +82,16 @@ def _batch(request: Request, serializer_class) -> list[dict]:
 
 
 class OrderUpsertView(APIView):
-    permission_classes = [IsDeskMember]
+    permission_classes = [ExchangeFacts]
 
     @extend_schema(
         request=OrderSerializer,
         responses={200: OrderSerializer, 201: OrderSerializer, **errors(400, 401, 403, 409)},
-        summary="Create or update an order by external_id",
+        summary="Create or update an order by external_id (service accounts)",
         description="Posting the same external_id again updates the order (200); it never "
-        "creates a duplicate. Buyer and seller are upserted by their external_id.",
+        "creates a duplicate. Buyer and seller are upserted by their external_id. While an "
+        "appeal on the order is unresolved, a change to its parties, asset, amounts, price "
+        "or payment method answers 409 and changes nothing. Staff sessions get 403.",
     )
     def post(self, request: Request) -> Response:
         serializer = OrderSerializer(data=request.data)
@@ -109,7 +111,7 @@ class OrderUpsertView(APIView):
 
 
 class OrderDetailView(APIView):
-    permission_classes = [IsDeskMember]
+    permission_classes = [ExchangeFacts]
 
     @extend_schema(responses={200: OrderSerializer, **errors(401, 403, 404)})
     def get(self, request: Request, external_id: str) -> Response:
@@ -118,7 +120,7 @@ class OrderDetailView(APIView):
 
 
 class ChatView(generics.GenericAPIView):
-    permission_classes = [IsDeskMember]
+    permission_classes = [ExchangeFacts]
     serializer_class = ChatMessageSerializer
     pagination_class = OldestFirstCursor
     filter_backends: list = []
@@ -140,14 +142,18 @@ class ChatView(generics.GenericAPIView):
         responses={
             200: ChatIngestResultSerializer,
             201: ChatIngestResultSerializer,
-            **errors(400, 401, 403, 404),
+            **errors(400, 401, 403, 404, 409),
         },
-        summary="Store chat messages, idempotent by message external_id",
+        summary="Store chat messages, idempotent by message external_id (service accounts)",
+        description="A message id this order already holds is a duplicate; one that another "
+        "order holds is a 409 naming each such item, and nothing is stored.",
     )
     def post(self, request: Request, external_id: str) -> Response:
         order = self.get_order()
         messages = _batch(request, ChatMessageSerializer)
-        created, duplicates = services.chat_ingest(order=order, messages=messages)
+        created, duplicates = services.chat_ingest(
+            order=order, messages=messages, actor=request.user
+        )
         return Response(
             {"created": created, "duplicates": duplicates},
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
@@ -155,17 +161,20 @@ class ChatView(generics.GenericAPIView):
 
 
 class SignalsView(APIView):
-    permission_classes = [IsDeskMember]
+    permission_classes = [ExchangeFacts]
 
     @extend_schema(
         request=SignalSerializer(many=True),
         responses={200: SignalIngestResultSerializer, **errors(400, 401, 403, 404)},
-        summary="Record devices, IPs, e-mails and payment accounts seen on a trader",
+        summary="Record devices, IPs, e-mails and payment accounts seen on a trader "
+        "(service accounts)",
     )
     def post(self, request: Request, external_id: str) -> Response:
         trader = by_external_id(Trader, external_id)
         signals = _batch(request, SignalSerializer)
-        created, updated = services.signals_ingest(trader=trader, signals=signals)
+        created, updated = services.signals_ingest(
+            trader=trader, signals=signals, actor=request.user
+        )
         return Response({"created": created, "updated": updated})
 
 

@@ -1,17 +1,23 @@
-"""The append-only, hash-chained audit log.
+"""The append-only, keyed hash chain of the audit log.
 
-Every entry's hash is sha256(previous hash + canonical JSON of the entry), so an edited,
-inserted or deleted row breaks the chain at that point. Appends lock the single AuditHead
-row, which orders concurrent writers and makes the chain linear.
+Every entry's hash is HMAC-SHA256(key, previous hash + canonical JSON of the entry), so an
+edited, inserted or deleted row breaks the chain at that point. The key comes from the
+environment (settings.AUDIT_CHAIN_KEY) and never from the database: someone who can write
+the table cannot recompute a chain that verifies. On PostgreSQL the table also refuses
+UPDATE, DELETE and TRUNCATE (migration 0013), so editing it at all takes the table owner's
+rights, not just access. Appends lock the single AuditHead row, which orders concurrent
+writers and makes the chain linear.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -27,7 +33,8 @@ def _plain(value: dict[str, Any] | None) -> dict[str, Any]:
     return json.loads(json.dumps(value or {}, cls=DjangoJSONEncoder))
 
 
-def entry_digest(entry: AuditEntry) -> str:
+def entry_digest(entry: AuditEntry, *, key: bytes | None = None) -> str:
+    """The entry's link in the chain, keyed with the audit key (settings by default)."""
     payload = {
         "seq": entry.seq,
         "created_at": entry.created_at.isoformat(),
@@ -41,7 +48,8 @@ def entry_digest(entry: AuditEntry) -> str:
         "after": entry.after,
     }
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256((entry.prev_hash + canonical).encode()).hexdigest()
+    key = settings.AUDIT_CHAIN_KEY if key is None else key
+    return hmac.new(key, (entry.prev_hash + canonical).encode(), hashlib.sha256).hexdigest()
 
 
 def actor_label(actor: AbstractBaseUser | None) -> str:
@@ -88,7 +96,9 @@ class BrokenLink:
     reason: str
 
 
-def audit_verify(*, chunk_size: int = 5000) -> tuple[int, BrokenLink | None]:
+def audit_verify(
+    *, chunk_size: int = 5000, key: bytes | None = None
+) -> tuple[int, BrokenLink | None]:
     """Walk the chain; return (entries checked, the first broken link or None)."""
     expected_prev, expected_seq, checked = GENESIS, 1, 0
     for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=chunk_size):
@@ -96,7 +106,7 @@ def audit_verify(*, chunk_size: int = 5000) -> tuple[int, BrokenLink | None]:
             return checked, BrokenLink(expected_seq, f"entry #{expected_seq} is missing")
         if entry.prev_hash != expected_prev:
             return checked, BrokenLink(entry.seq, "previous-hash does not match the entry before")
-        if entry_digest(entry) != entry.hash:
+        if not hmac.compare_digest(entry_digest(entry, key=key), entry.hash):
             return checked, BrokenLink(entry.seq, "contents do not match the entry's hash")
         expected_prev, expected_seq, checked = entry.hash, expected_seq + 1, checked + 1
     head = AuditHead.objects.filter(pk=1).first()

@@ -19,7 +19,7 @@ from .models import Appeal, Party, Trader, VerdictReview
 from .selectors.queue import desk_day_start
 
 # Roles whose members work appeals: the people a lead can filter the queue by.
-WORKING_ROLES = (roles.Role.ARBITRATOR, roles.Role.SENIOR_ARBITRATOR, roles.Role.TEAM_LEAD)
+WORKING_ROLES = roles.Role.WORKING
 
 
 class UtcIsoDateTimeField(IsoDateTimeField):
@@ -188,7 +188,7 @@ class QueueFilter(django_filters.FilterSet):
         super().__init__(data, *args, request=request, **kwargs)
         user = request.user
         assignees = [("me", _("Me")), ("none", _("Unassigned"))]
-        if user.has_perm(roles.ASSIGN):
+        if roles.has(user, roles.ASSIGN):
             # Leads and seniors allocate work: they may look at anyone's cases.
             workers = (
                 get_user_model()

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.lifecycle import ProposedAction
-from cases.models import AccountAction, Party, Rule, Verdict
+from cases.models import SHORT_TEXT_MAX, TEXT_MAX, AccountAction, Party, Rule, Verdict
 from cases.tools import VARIABLES
 from evidence.models import Evidence
 
@@ -86,7 +86,7 @@ class RequestEvidenceForm(Guarded):
 
     party = forms.ChoiceField(choices=Party.choices, label=_("From"))
     text = forms.CharField(
-        label=_("What is needed"), widget=_textarea(4), max_length=4000, strip=True
+        label=_("What is needed"), widget=_textarea(4), max_length=SHORT_TEXT_MAX, strip=True
     )
     due_at = forms.DateTimeField(
         label=_("By"),
@@ -114,7 +114,7 @@ class RequestEvidenceForm(Guarded):
 class NoteForm(DeskForm):
     id_prefix = "note"
 
-    text = forms.CharField(label=_("Internal note"), widget=_textarea(3), max_length=10000)
+    text = forms.CharField(label=_("Internal note"), widget=_textarea(3), max_length=TEXT_MAX)
 
 
 class EvidenceUploadForm(DeskForm):
@@ -126,13 +126,17 @@ class EvidenceUploadForm(DeskForm):
     payer_name = forms.CharField(
         label=_("Payer name on the voucher"), required=False, max_length=256
     )
-    note = forms.CharField(label=_("Note"), required=False, widget=_textarea(2), max_length=4000)
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=_textarea(2), max_length=SHORT_TEXT_MAX
+    )
 
 
 class EscalateForm(Guarded):
     id_prefix = "escalate"
 
-    reason = forms.CharField(label=_("Why escalate"), widget=_textarea(3), max_length=4000)
+    reason = forms.CharField(
+        label=_("Why escalate"), widget=_textarea(3), max_length=SHORT_TEXT_MAX
+    )
 
 
 class VerdictForm(Guarded):
@@ -144,7 +148,7 @@ class VerdictForm(Guarded):
         choices=[("", "—"), *Verdict.ResponsibleParty.choices], label=_("Responsible party")
     )
     rule = forms.ChoiceField(label=_("Rule"))
-    rationale = forms.CharField(label=_("Rationale"), widget=_textarea(4), max_length=10000)
+    rationale = forms.CharField(label=_("Rationale"), widget=_textarea(4), max_length=TEXT_MAX)
     action_kind = forms.ChoiceField(
         choices=ACTION_CHOICES, required=False, label=_("Account action on the responsible party")
     )
@@ -193,13 +197,15 @@ class ApproveForm(Guarded):
 class SendBackForm(Guarded):
     id_prefix = "sendback"
 
-    comment = forms.CharField(label=_("What must change"), widget=_textarea(3), max_length=4000)
+    comment = forms.CharField(
+        label=_("What must change"), widget=_textarea(3), max_length=SHORT_TEXT_MAX
+    )
 
 
 class CancelForm(Guarded):
     id_prefix = "cancel"
 
-    reason = forms.CharField(label=_("Why cancel"), widget=_textarea(2), max_length=4000)
+    reason = forms.CharField(label=_("Why cancel"), widget=_textarea(2), max_length=SHORT_TEXT_MAX)
     confirm = forms.BooleanField(
         label=_("Yes, cancel this appeal (no funds move; this cannot be undone)")
     )
@@ -209,7 +215,7 @@ class MessageForm(DeskForm):
     id_prefix = "message"
 
     party = forms.ChoiceField(choices=Party.choices, label=_("To"))
-    text = forms.CharField(label=_("Message"), widget=_textarea(5), max_length=4000)
+    text = forms.CharField(label=_("Message"), widget=_textarea(5), max_length=SHORT_TEXT_MAX)
 
     def clean_text(self) -> str:
         return _filled(self.cleaned_data["text"])
@@ -219,7 +225,9 @@ class ContestForm(DeskForm):
     id_prefix = "contest"
 
     party = forms.ChoiceField(choices=Party.choices, label=_("Contested by"))
-    reason = forms.CharField(label=_("The party's reason"), widget=_textarea(3), max_length=4000)
+    reason = forms.CharField(
+        label=_("The party's reason"), widget=_textarea(3), max_length=SHORT_TEXT_MAX
+    )
 
 
 class ReviewAssignForm(DeskForm):
@@ -246,7 +254,7 @@ class ReviewDecideForm(DeskForm):
         required=False,
         label=_("Responsible party"),
     )
-    rationale = forms.CharField(label=_("Rationale"), widget=_textarea(3), max_length=10000)
+    rationale = forms.CharField(label=_("Rationale"), widget=_textarea(3), max_length=TEXT_MAX)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -276,3 +284,15 @@ FORM_CLASSES: dict[str, type[forms.Form]] = {
     "review_assign": ReviewAssignForm,
     "review_decide": ReviewDecideForm,
 }
+
+
+class ReversalApproveForm(DeskForm):
+    id_prefix = "reversalapprove"
+
+
+class ReversalSendBackForm(DeskForm):
+    id_prefix = "reversalsendback"
+
+    comment = forms.CharField(
+        label=_("Why the reversal is sent back"), widget=_textarea(3), max_length=SHORT_TEXT_MAX
+    )

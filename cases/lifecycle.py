@@ -28,6 +28,7 @@ from .models import (
     AccountAction,
     Appeal,
     AppealStatusChange,
+    DeskMessage,
     Note,
     Order,
     Party,
@@ -69,16 +70,19 @@ URGENT_REASONS = frozenset({Appeal.Reason.ACCOUNT_COMPROMISED, Appeal.Reason.FRA
 
 
 def _require(actor: Actor, perm: str, what: str) -> AbstractBaseUser:
-    if actor is None or not actor.is_authenticated or not actor.has_perm(perm):
+    # roles.has, not has_perm: a superuser without a desk role decides nothing.
+    if actor is None or not roles.has(actor, perm):
         raise NotAllowed(_("You are not allowed to %(what)s.") % {"what": what})
     return actor
 
 
 def require_writer(actor: Actor, what: str) -> None:
     """The parties' own requests come from service accounts (or the system); among staff
-    only those who work appeals write. Auditors and risk analysts read."""
-    if actor is not None and roles.is_staff_member(actor) and not actor.has_perm(roles.WORK):
-        raise NotAllowed(_("You are not allowed to %(what)s.") % {"what": what})
+    only those who work appeals write. Auditors, risk analysts and users without a desk
+    role (a superuser included) do not."""
+    if actor is None or roles.is_service_account(actor) or roles.has(actor, roles.WORK):
+        return
+    raise NotAllowed(_("You are not allowed to %(what)s.") % {"what": what})
 
 
 def _lock(appeal_id: int) -> Appeal:
@@ -97,7 +101,7 @@ def _lock(appeal_id: int) -> Appeal:
 
 def _require_handler(appeal: Appeal, actor: AbstractBaseUser, what: str) -> None:
     """The assignee works the case; seniors and leads may step in on anyone's."""
-    if appeal.assignee_id != actor.pk and not actor.has_perm(roles.ASSIGN):
+    if appeal.assignee_id != actor.pk and not roles.has(actor, roles.ASSIGN):
         raise NotAllowed(_("Only the assigned arbitrator may %(what)s.") % {"what": what})
 
 
@@ -178,10 +182,16 @@ def threshold_for(asset: str) -> Decimal | None:
     return thresholds.get(asset.upper(), thresholds.get("*"))
 
 
-def four_eyes_required(order: Order) -> bool:
-    threshold = threshold_for(order.asset)
+def amount_needs_four_eyes(asset: str, amount: Decimal) -> bool:
+    threshold = threshold_for(asset)
     # An asset with no threshold configured always needs a second reviewer.
-    return threshold is None or order.crypto_amount > threshold
+    return threshold is None or amount > threshold
+
+
+def four_eyes_required(appeal: Appeal) -> bool:
+    """On the amount and asset frozen when the appeal opened, never the order's current
+    row: a fact pushed in later must not lower a case below the threshold."""
+    return amount_needs_four_eyes(appeal.asset, appeal.crypto_amount)
 
 
 def queue_columns(order: Order) -> dict[str, Any]:
@@ -225,7 +235,7 @@ def appeal_open(
     at = at or timezone.now()
     if reason in URGENT_REASONS:
         priority = Appeal.Priority.URGENT
-    elif four_eyes_required(order):
+    elif amount_needs_four_eyes(order.asset, order.crypto_amount):
         priority = Appeal.Priority.HIGH
     else:
         priority = Appeal.Priority.NORMAL
@@ -364,7 +374,7 @@ def appeal_claim_next(*, actor: Actor) -> Appeal | None:
 def appeal_assign(*, appeal_id: int, assignee: AbstractBaseUser | None, actor: Actor) -> Appeal:
     """A senior or lead (re)assigns a case, or returns it to the queue with assignee=None."""
     actor = _require(actor, roles.ASSIGN, _("assign appeals"))
-    if assignee is not None and not assignee.has_perm(roles.WORK):
+    if assignee is not None and not roles.has(assignee, roles.WORK):
         raise InvalidInput(
             _("%(user)s does not work appeals.") % {"user": assignee.get_username()},
             field="assignee",
@@ -379,7 +389,7 @@ def appeal_assign(*, appeal_id: int, assignee: AbstractBaseUser | None, actor: A
         if (
             assignee is not None
             and appeal.status == S.ESCALATED
-            and not assignee.has_perm(roles.HANDLE_ESCALATION)
+            and not roles.has(assignee, roles.HANDLE_ESCALATION)
         ):
             raise InvalidInput(
                 _("%(user)s does not take escalated appeals.") % {"user": assignee.get_username()},
@@ -458,19 +468,57 @@ def appeal_request_evidence(
             comment=text,
             fields=fields,
         )
-        trader = appeal.order.party(party)
-        event_emit(
-            type="party.message",
+        desk_message_send(
             appeal=appeal,
-            data={
-                "appeal": appeal.pk,
-                "party": party,
-                "language": language or trader.language or "en",
-                "text": text,
-                "due_at": due_at,
-            },
+            actor=actor,
+            party=party,
+            kind=DeskMessage.Kind.EVIDENCE_REQUEST,
+            text=text,
+            language=language,
+            due_at=due_at,
         )
     return appeal
+
+
+def desk_message_send(
+    *,
+    appeal: Appeal,
+    actor: AbstractBaseUser,
+    party: str,
+    kind: str,
+    text: str,
+    language: str | None = None,
+    due_at: datetime | None = None,
+) -> DeskMessage:
+    """Tell a party something through the exchange's app, in the caller's transaction
+    (the appeal locked): the message row the case's chat shows as the desk's, its
+    party.message event and its audit entry, all or nothing."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("desk_message_send must run inside the transaction of the action")
+    language = language or appeal.order.party(party).language or "en"
+    data: dict[str, Any] = {"appeal": appeal.pk, "party": party, "language": language}
+    data["text"] = text
+    if due_at is not None:
+        data["due_at"] = due_at
+    event = event_emit(type="party.message", appeal=appeal, data=data)
+    message = DeskMessage.objects.create(
+        appeal=appeal,
+        party=party,
+        kind=kind,
+        language=language,
+        text=text,
+        due_at=due_at,
+        sent_by=actor,
+        event=event,
+    )
+    audit_record(
+        actor=actor,
+        action="party.message_sent",
+        obj=message,
+        appeal=appeal,
+        after={"party": party, "kind": kind, "language": language, "text": text},
+    )
+    return message
 
 
 def appeal_evidence_received(*, appeal_id: int, actor: Actor, party: str) -> Appeal:
@@ -605,7 +653,7 @@ def verdict_propose(
             _require(actor, roles.HANDLE_ESCALATION, _("decide escalated appeals"))
         else:
             _require_handler(appeal, actor, _("decide this appeal"))
-        needs_approval = four_eyes_required(appeal.order)
+        needs_approval = four_eyes_required(appeal)
         now = timezone.now()
         try:
             # The partial unique index guarantees one live verdict even if two requests
@@ -616,6 +664,7 @@ def verdict_propose(
                     outcome=outcome,
                     responsible_party=responsible_party,
                     rule=rule,
+                    **rule.citation(),
                     rationale=rationale,
                     state=Verdict.State.PENDING if needs_approval else Verdict.State.EFFECTIVE,
                     requires_approval=needs_approval,
@@ -741,7 +790,7 @@ def _verdict_snapshot(verdict: Verdict) -> dict[str, Any]:
         "state": verdict.state,
         "outcome": verdict.outcome,
         "responsible_party": verdict.responsible_party,
-        "rule": verdict.rule.code,
+        "rule": verdict.rule_code,
         "rationale": verdict.rationale,
         "decided_by": verdict.decided_by_id,
         "approved_by": verdict.approved_by_id,
@@ -773,11 +822,12 @@ def _take_effect(appeal: Appeal, verdict: Verdict, *, actor: AbstractBaseUser) -
             "order": order.external_id,
             "outcome": verdict.outcome,
             "responsible_party": verdict.responsible_party,
+            # The amount frozen when the appeal opened (the one four-eyes judged).
             # Fixed-point: str() would give "1E-8" for tiny amounts.
-            "crypto_amount": format(order.crypto_amount, "f"),
-            "asset": order.asset,
+            "crypto_amount": format(appeal.crypto_amount, "f"),
+            "asset": appeal.asset,
             "verdict": verdict.pk,
-            "rule": verdict.rule.code,
+            "rule": verdict.rule_code,
         },
     )
     if verdict.proposed_action:
@@ -791,7 +841,7 @@ def _take_effect(appeal: Appeal, verdict: Verdict, *, actor: AbstractBaseUser) -
                 trader=trader,
                 kind=verdict.proposed_action["kind"],
                 days=verdict.proposed_action.get("days"),
-                reason=f"Verdict on appeal #{appeal.pk} under rule {verdict.rule.code}",
+                reason=f"Verdict on appeal #{appeal.pk} under rule {verdict.rule_code}",
                 actor=verdict.decided_by,
                 verdict=verdict,
                 appeal=appeal,
@@ -986,7 +1036,11 @@ def review_decide(
     responsible_party: str = "",
 ) -> VerdictReview:
     """Uphold the verdict, or reverse it: funds already moved are not moved again; the
-    corrected outcome is recorded and verdict.reversed tells the exchange to compensate."""
+    corrected outcome is recorded and verdict.reversed tells the exchange to compensate.
+
+    A reversal above the four-eyes threshold is only proposed here (state `proposed`); it
+    takes effect, and verdict.reversed is emitted, when a different senior or lead
+    approves it (review_reversal_approve), exactly like the verdict it reverses."""
     actor = _require(actor, roles.HANDLE_ESCALATION, _("decide reviews"))
     if not rationale.strip():
         raise InvalidInput(_("A review decision needs a rationale."), field="rationale")
@@ -1006,15 +1060,26 @@ def review_decide(
                 )
             if responsible_party not in Verdict.ResponsibleParty.values:
                 raise InvalidInput(_("Name the responsible party."), field="responsible_party")
-        review.state = VerdictReview.State.UPHELD if uphold else VerdictReview.State.REVERSED
+        if uphold:
+            review.state = VerdictReview.State.UPHELD
+        elif four_eyes_required(review.appeal):
+            review.state = VerdictReview.State.PROPOSED
+        else:
+            review.state = VerdictReview.State.REVERSED
         review.corrected_outcome = "" if uphold else outcome
         review.corrected_responsible_party = "" if uphold else responsible_party
         review.rationale = rationale
         review.decided_at = timezone.now()
+        review.approved_by, review.approved_at = None, None
         review.save()
+        action = (
+            "review.reversal_proposed"
+            if review.state == VerdictReview.State.PROPOSED
+            else f"review.{review.state}"
+        )
         audit_record(
             actor=actor,
-            action=f"review.{review.state}",
+            action=action,
             obj=review,
             appeal=review.appeal,
             before={"outcome": original.outcome},
@@ -1025,22 +1090,97 @@ def review_decide(
                 "rationale": rationale,
             },
         )
-        if not uphold:
-            order = review.appeal.order
-            event_emit(
-                type="verdict.reversed",
-                appeal=review.appeal,
-                data={
-                    "appeal": review.appeal_id,
-                    "order": order.external_id,
-                    "verdict": original.pk,
-                    "original_outcome": original.outcome,
-                    "corrected_outcome": outcome,
-                    "responsible_party": responsible_party,
-                    "crypto_amount": format(order.crypto_amount, "f"),
-                    "asset": order.asset,
-                },
-            )
+        if review.state == VerdictReview.State.REVERSED:
+            _emit_reversed(review)
+    return review
+
+
+def _emit_reversed(review: VerdictReview) -> None:
+    appeal, original = review.appeal, review.verdict
+    event_emit(
+        type="verdict.reversed",
+        appeal=appeal,
+        data={
+            "appeal": appeal.pk,
+            "order": appeal.order.external_id,
+            "verdict": original.pk,
+            "original_outcome": original.outcome,
+            "corrected_outcome": review.corrected_outcome,
+            "responsible_party": review.corrected_responsible_party,
+            "crypto_amount": format(appeal.crypto_amount, "f"),
+            "asset": appeal.asset,
+            "approved_by": review.approved_by.get_username() if review.approved_by else None,
+        },
+    )
+
+
+def _lock_proposed_reversal(review_id: int, actor: AbstractBaseUser) -> VerdictReview:
+    review = _lock_review(review_id)
+    if review.state != VerdictReview.State.PROPOSED:
+        raise Conflict(
+            _("This review is %(state)s; only a proposed reversal can be approved.")
+            % {"state": review.get_state_display().lower()}
+        )
+    if review.reviewer_id == actor.pk:
+        raise NotAllowed(
+            _("You proposed this reversal; a different senior or lead must approve it.")
+        )
+    return review
+
+
+def review_reversal_approve(*, review_id: int, actor: Actor) -> VerdictReview:
+    """The second pair of eyes on a reversal above the four-eyes threshold: a senior or
+    lead other than the reviewer, who handled none of the parties' cases either."""
+    actor = _require(actor, roles.APPROVE, _("approve reversals"))
+    with transaction.atomic():
+        review = _lock_proposed_reversal(review_id, actor)
+        _check_reviewer(review, actor)
+        review.state = VerdictReview.State.REVERSED
+        review.approved_by = actor
+        review.approved_at = timezone.now()
+        review.save(update_fields=["state", "approved_by", "approved_at"])
+        audit_record(
+            actor=actor,
+            action="review.reversed",
+            obj=review,
+            appeal=review.appeal,
+            before={"state": VerdictReview.State.PROPOSED},
+            after={
+                "state": review.state,
+                "corrected_outcome": review.corrected_outcome,
+                "corrected_responsible_party": review.corrected_responsible_party,
+                "approved_by": actor.pk,
+            },
+        )
+        _emit_reversed(review)
+    return review
+
+
+def review_reversal_send_back(*, review_id: int, actor: Actor, comment: str) -> VerdictReview:
+    """Refuse a proposed reversal: the review goes back to its reviewer, pending."""
+    actor = _require(actor, roles.APPROVE, _("review reversals"))
+    if not comment.strip():
+        raise InvalidInput(_("Say why the reversal is sent back."), field="comment")
+    with transaction.atomic():
+        review = _lock_proposed_reversal(review_id, actor)
+        before = {
+            "state": review.state,
+            "corrected_outcome": review.corrected_outcome,
+            "corrected_responsible_party": review.corrected_responsible_party,
+        }
+        review.state = VerdictReview.State.PENDING
+        review.corrected_outcome = review.corrected_responsible_party = ""
+        review.approval_comment = comment
+        review.decided_at = None
+        review.save()
+        audit_record(
+            actor=actor,
+            action="review.reversal_sent_back",
+            obj=review,
+            appeal=review.appeal,
+            before=before,
+            after={"state": review.state, "comment": comment},
+        )
     return review
 
 

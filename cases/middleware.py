@@ -1,5 +1,5 @@
-"""Request-wide pieces of the browser layer: the user's time zone and language, and the
-Content-Security-Policy header."""
+"""Request-wide pieces of the browser layer: the user's time zone and language, the
+Content-Security-Policy header, and no caching of anything private."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.cache import add_never_cache_headers
 
 from .models import StaffProfile
 
@@ -100,4 +101,20 @@ class ContentSecurityPolicyMiddleware:
         if self.policy and "Content-Security-Policy" not in response:
             relaxed = self.relaxed_paths and request.path.startswith(self.relaxed_paths)
             response["Content-Security-Policy"] = self.relaxed if relaxed else self.policy
+        return response
+
+
+class NoStoreMiddleware:
+    """Nothing a signed-in user sees, and nothing under /api/, is kept by a browser or
+    proxy cache: case pages carry parties' data, and a shared workstation's cache outlives
+    the session. (Static files are answered by WhiteNoise before this runs.)"""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if request.path.startswith("/api/") or (user is not None and user.is_authenticated):
+            add_never_cache_headers(response)
         return response

@@ -6,6 +6,7 @@ through cases.services (and the lifecycle module for an appeal's status).
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import datetime
 
@@ -20,6 +21,12 @@ AMOUNT = {"max_digits": 28, "decimal_places": 8}
 # condition; cases.selectors.queue.ACTIVE_STATUSES lists the same five.
 ACTIVE = Q(status__in=["open", "in_review", "awaiting_evidence", "escalated", "pending_approval"])
 FIAT = {"max_digits": 20, "decimal_places": 2}
+
+# Caps on free text, shared by the forms and the API serializers: a rationale is read by
+# people and copied into every list page that shows the verdict.
+TEXT_MAX = 10_000  # descriptions, rationales, notes
+SHORT_TEXT_MAX = 4_000  # reasons, comments, messages to parties, evidence requests
+CHAT_TEXT_MAX = 10_000
 
 
 class Party(models.TextChoices):
@@ -67,6 +74,10 @@ class AccountSignal(models.Model):
     value = models.CharField(max_length=256)
     first_seen_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()
+    # The service account that first reported it: only services write the exchange's facts.
+    source = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         constraints = [
@@ -132,6 +143,11 @@ class ChatMessage(models.Model):
     sender = models.CharField(max_length=8, choices=Sender.choices)
     sent_at = models.DateTimeField()
     text = models.TextField()
+    # The service account that delivered the message. A party's words reach the desk only
+    # through the exchange's chat service; staff speak to parties as DeskMessages.
+    source = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["sent_at", "id"]
@@ -158,6 +174,10 @@ class Rule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
+
+    def citation(self) -> dict[str, str]:
+        """The rule as a verdict records it: code, title and text as they read now."""
+        return {"rule_code": self.code, "rule_title": self.title, "rule_text": self.text}
 
 
 class Appeal(models.Model):
@@ -221,8 +241,14 @@ class Appeal(models.Model):
     # Filled by the risk engine (a later issue): 0-100 and the [{code, detail}] behind it.
     risk_score = models.PositiveSmallIntegerField(null=True, blank=True)
     risk_signals = models.JSONField(default=list, blank=True)
+    # Set, in the transaction of the change, whenever something the risk depends on
+    # changed; cleared by the assessment that saw that change. The sweep recomputes what
+    # stays set, so a broker outage delays a score but never loses it.
+    risk_stale_at = models.DateTimeField(null=True, blank=True)
     # Copied from the order when the appeal opens, so the queue filters and sorts on one
-    # table at a million rows instead of joining orders and traders for every page.
+    # table at a million rows instead of joining orders and traders for every page. The
+    # amount and asset are also the facts four-eyes and verdict.issued use: the order's own
+    # cannot change while the appeal is unresolved (cases.services.order_upsert).
     crypto_amount = models.DecimalField(**AMOUNT, db_default=0)
     asset = models.CharField(max_length=16, blank=True, db_default="")
     payment_method = models.CharField(max_length=64, blank=True, db_default="")
@@ -237,7 +263,6 @@ class Appeal(models.Model):
             ("assign_appeal", "Can assign and reassign appeals"),
             ("handle_escalation", "Can take escalated appeals"),
             ("approve_verdict", "Can approve or send back verdicts (four-eyes)"),
-            ("view_risk", "Can see fraud and risk analysis"),
             ("view_metrics", "Can see KPI dashboards"),
         ]
         constraints = [
@@ -284,6 +309,12 @@ class Appeal(models.Model):
             # A queue filtered to every status (or to closed and open ones together) sorts
             # the whole table: 2.5 s by seq scan, 0.5 ms with these.
             models.Index(fields=["resolution_due_at", "id"], name="appeal_due"),
+            # The derived-data sweep reads the few appeals whose risk is out of date.
+            models.Index(
+                fields=["risk_stale_at"],
+                condition=Q(risk_stale_at__isnull=False),
+                name="appeal_risk_stale",
+            ),
             models.Index(fields=["crypto_amount", "id"], name="appeal_amount"),
             models.Index(fields=["last_party_message_at", "id"], name="appeal_last_msg"),
         ]
@@ -363,6 +394,11 @@ class Verdict(models.Model):
     outcome = models.CharField(max_length=20, choices=Outcome.choices)
     responsible_party = models.CharField(max_length=8, choices=ResponsibleParty.choices)
     rule = models.ForeignKey(Rule, on_delete=models.PROTECT, related_name="verdicts")
+    # The rule as it read when the verdict was proposed. The rulebook is edited later; the
+    # reasons a verdict gave are not (DOMAIN: history does not move).
+    rule_code = models.CharField(max_length=32, blank=True)
+    rule_title = models.CharField(max_length=200, blank=True)
+    rule_text = models.TextField(blank=True)
     rationale = models.TextField()
     state = models.CharField(max_length=12, choices=State.choices)
     requires_approval = models.BooleanField(default=False)
@@ -480,7 +516,11 @@ class OutboxEvent(models.Model):
 
 
 class WebhookSubscriber(models.Model):
+    # A signing secret shorter than this is refused everywhere it can be set.
+    SECRET_MIN_LENGTH = 16
+
     url = models.URLField(max_length=500)
+    # Write-only: never shown after it is set; pages show `fingerprint` instead.
     secret = models.CharField(max_length=200)
     events = models.JSONField(default=list, help_text="Event types this subscriber receives.")
     active = models.BooleanField(default=True)
@@ -494,6 +534,16 @@ class WebhookSubscriber(models.Model):
 
     def wants(self, event_type: str) -> bool:
         return self.active and event_type in self.events
+
+    @property
+    def fingerprint(self) -> str:
+        """Identifies the secret without revealing it: the subscriber compares it with
+        the first characters of sha256(their secret)."""
+        return secret_fingerprint(self.secret)
+
+
+def secret_fingerprint(secret: str) -> str:
+    return "sha256:" + hashlib.sha256(secret.encode()).hexdigest()[:12] if secret else ""
 
 
 class WebhookDelivery(models.Model):
@@ -649,6 +699,8 @@ class VerdictReview(models.Model):
 
     class State(models.TextChoices):
         PENDING = "pending", _("Pending")
+        # A reversal above the four-eyes threshold waits for a second senior or lead.
+        PROPOSED = "proposed", _("Reversal proposed")
         UPHELD = "upheld", _("Upheld")
         REVERSED = "reversed", _("Reversed")
 
@@ -671,6 +723,16 @@ class VerdictReview(models.Model):
     rationale = models.TextField(blank=True)
     requested_at = models.DateTimeField(default=timezone.now)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # The second pair of eyes on a reversal above the four-eyes threshold.
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversals_approved",
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approval_comment = models.TextField(blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["state", "reviewer"], name="review_state_reviewer")]
@@ -679,7 +741,45 @@ class VerdictReview(models.Model):
                 condition=~Q(state="reversed") | ~Q(corrected_outcome=""),
                 name="reversal_has_outcome",
             ),
+            models.CheckConstraint(
+                condition=~Q(state="proposed") | ~Q(corrected_outcome=""),
+                name="proposed_reversal_has_outcome",
+            ),
+            # Four-eyes: whoever proposed the reversal never approves it.
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True) | ~Q(approved_by=models.F("reviewer")),
+                name="reversal_four_eyes_distinct",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"review of #{self.appeal_id} ({self.state})"
+
+
+class DeskMessage(models.Model):
+    """A message the desk sent a party through the exchange's app (the party.message
+    event): evidence requests and notices. Shown in the case's chat as the desk's, never
+    as the party's; never edited."""
+
+    class Kind(models.TextChoices):
+        EVIDENCE_REQUEST = "evidence_request", _("Evidence request")
+        NOTICE = "notice", _("Notice")
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.PROTECT, related_name="desk_messages")
+    party = models.CharField(max_length=8, choices=Party.choices)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    language = models.CharField(max_length=16)
+    text = models.TextField()
+    due_at = models.DateTimeField(null=True, blank=True)
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    sent_at = models.DateTimeField(default=timezone.now)
+    event = models.OneToOneField(
+        OutboxEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+        indexes = [models.Index(fields=["appeal", "sent_at"], name="desk_message_appeal")]
+
+    def __str__(self) -> str:
+        return f"desk -> {self.party} on #{self.appeal_id}"

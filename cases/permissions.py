@@ -1,5 +1,6 @@
 """Who may call what. Nothing under /api/v1/ is anonymous; a user with neither a staff
-role nor a service account is refused too."""
+role nor a service account is refused too. Desk permissions come from the role group
+(cases.roles.has), never from is_superuser."""
 
 from __future__ import annotations
 
@@ -22,7 +23,25 @@ class IsDeskMember(BasePermission):
             return True
         if not roles.is_staff_member(user):
             return False
-        return request.method in SAFE_METHODS or user.has_perm(roles.WORK)
+        return request.method in SAFE_METHODS or roles.has(user, roles.WORK)
+
+
+class ExchangeFacts(BasePermission):
+    """Orders, chat and account signals: the exchange's services write them; staff read.
+
+    A staff session that could write an order could lower its amount below the four-eyes
+    threshold, and one that could post chat could speak as a party (cases.services
+    refuses both again)."""
+
+    message = "Orders, chat and account signals are written by the exchange's services only."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not user or not user.is_authenticated:
+            return False
+        if roles.is_service_account(user):
+            return True
+        return request.method in SAFE_METHODS and roles.is_staff_member(user)
 
 
 class IsArbitrator(BasePermission):
@@ -36,7 +55,7 @@ class IsArbitrator(BasePermission):
             user
             and user.is_authenticated
             and not roles.is_service_account(user)
-            and user.has_perm(roles.WORK)
+            and roles.has(user, roles.WORK)
         )
 
 
@@ -49,4 +68,4 @@ class CanReadMetrics(BasePermission):
         user = request.user
         if not user or not user.is_authenticated:
             return False
-        return roles.is_service_account(user) or user.has_perm(roles.VIEW_METRICS)
+        return roles.is_service_account(user) or roles.has(user, roles.VIEW_METRICS)

@@ -188,9 +188,12 @@ def _repeat_appellant(appeal: Appeal) -> list[dict[str, str]]:
 
 
 def risk_assess(*, appeal_id: int) -> tuple[int, list[dict[str, Any]]]:
-    """Compute and store the appeal's risk. Safe to run twice or at once: it only reads
-    and then writes two derived columns."""
+    """Compute and store the appeal's risk. Safe to run twice or at once: it reads, then
+    writes the two derived columns with a compare-and-swap on `risk_stale_at`, so it
+    clears the stale mark only if no change was marked after the one it read; a newer
+    change keeps its mark and its own assessment (or the sweep) stores the newer score."""
     appeal = Appeal.objects.select_related("order__buyer", "order__seller").get(pk=appeal_id)
+    stale_since = appeal.risk_stale_at
     signals = [
         *_duplicate_vouchers(appeal),
         *_linked_accounts(appeal),
@@ -199,5 +202,7 @@ def risk_assess(*, appeal_id: int) -> tuple[int, list[dict[str, Any]]]:
         *_repeat_appellant(appeal),
     ]
     score = min(100, sum(WEIGHTS[code] for code in {s["code"] for s in signals}))
-    Appeal.objects.filter(pk=appeal_id).update(risk_score=score, risk_signals=signals)
+    Appeal.objects.filter(pk=appeal_id, risk_stale_at=stale_since).update(
+        risk_score=score, risk_signals=signals, risk_stale_at=None
+    )
     return score, signals

@@ -1,4 +1,10 @@
-"""Staff roles: Django groups with the contract's names, and what each may do."""
+"""Staff roles: Django groups with the contract's names, and what each may do.
+
+The desk asks `has(user, perm)`, never `user.has_perm(perm)`: a desk permission comes only
+from the user's role group. `is_superuser` grants every Django permission, and the admin
+account must administer (users, tokens), not decide cases, approve its own four-eyes or
+review verdicts without a desk role.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,8 @@ class Role:
     AUDITOR = "auditor"
 
     ALL = (ARBITRATOR, SENIOR_ARBITRATOR, TEAM_LEAD, RISK_ANALYST, AUDITOR)
+    # Roles that take cases (assignment, the assign select, the review pool).
+    WORKING = (ARBITRATOR, SENIOR_ARBITRATOR, TEAM_LEAD)
 
 
 # Machine clients: a user in this group, with a token and no password. Not a staff role.
@@ -23,33 +31,65 @@ WORK = "cases.work_appeal"
 ASSIGN = "cases.assign_appeal"
 HANDLE_ESCALATION = "cases.handle_escalation"
 APPROVE = "cases.approve_verdict"
-VIEW_RISK = "cases.view_risk"
 VIEW_METRICS = "cases.view_metrics"
 
-_ARBITRATOR = ["work_appeal"]
-_SENIOR = [*_ARBITRATOR, "assign_appeal", "handle_escalation", "approve_verdict"]
+# What every desk role reads: the cases and the rulebook. Not the audit log of the whole
+# desk, not the outbox, and never the webhook subscribers (their signing secrets) or the
+# deliveries (their subscriber URLs and errors).
+READ_CASES = [
+    "cases.view_trader",
+    "cases.view_accountsignal",
+    "cases.view_order",
+    "cases.view_chatmessage",
+    "cases.view_deskmessage",
+    "cases.view_appeal",
+    "cases.view_appealstatuschange",
+    "cases.view_note",
+    "cases.view_rule",
+    "cases.view_verdict",
+    "cases.view_verdictreview",
+    "cases.view_accountaction",
+    "cases.view_cannedreply",
+    "cases.view_penaltyrule",
+    "cases.view_watchkeyword",
+    "evidence.view_evidence",
+]
+READ_HISTORY = ["cases.view_auditentry", "cases.view_outboxevent", "analytics.view_dailymetric"]
 
-# Codenames per group. "view_*" of every desk model is added to every role (all staff
-# read cases); the writes staff make go through these custom permissions, not add/change.
+_ARBITRATOR = [*READ_CASES, WORK]
+_SENIOR = [*_ARBITRATOR, ASSIGN, HANDLE_ESCALATION, APPROVE]
+
+# Every permission of every role, listed: a new model is visible to nobody until it is
+# added here (and to a migration that applies the list, see 0009_explicit_permissions).
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.ARBITRATOR: _ARBITRATOR,
     Role.SENIOR_ARBITRATOR: _SENIOR,
     Role.TEAM_LEAD: [
         *_SENIOR,
-        "view_metrics",
-        "view_risk",
-        "add_rule",
-        "change_rule",
-        "add_webhooksubscriber",
-        "change_webhooksubscriber",
+        *READ_HISTORY,
+        VIEW_METRICS,
+        # The rulebook and the desk's tools.
+        "cases.add_rule",
+        "cases.change_rule",
+        "cases.add_cannedreply",
+        "cases.change_cannedreply",
+        "cases.add_penaltyrule",
+        "cases.change_penaltyrule",
+        "cases.add_watchkeyword",
+        "cases.change_watchkeyword",
+        # Webhook subscribers: only team leads see them at all.
+        "cases.view_webhooksubscriber",
+        "cases.add_webhooksubscriber",
+        "cases.change_webhooksubscriber",
+        "cases.view_webhookdelivery",
     ],
-    Role.RISK_ANALYST: ["view_risk", "view_metrics"],
-    Role.AUDITOR: ["view_risk", "view_metrics"],
+    Role.RISK_ANALYST: [*READ_CASES, VIEW_METRICS],
+    Role.AUDITOR: [*READ_CASES, *READ_HISTORY, VIEW_METRICS],
 }
 
 
 def user_roles(user: AbstractBaseUser) -> set[str]:
-    if not getattr(user, "is_authenticated", False):
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
         return set()
     cached = getattr(user, "_role_names", None)
     if cached is None:
@@ -58,12 +98,52 @@ def user_roles(user: AbstractBaseUser) -> set[str]:
     return cached
 
 
+def desk_permissions(user: AbstractBaseUser | None) -> frozenset[str]:
+    """The "app_label.codename" permissions the user's role groups carry (cached on the
+    user object: one query per request). A user without a role has none, superuser or
+    not."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_desk_perms", None)
+    if cached is None:
+        from django.contrib.auth.models import Permission
+
+        rows = Permission.objects.filter(group__user=user, group__name__in=Role.ALL).values_list(
+            "content_type__app_label", "codename"
+        )
+        cached = frozenset(f"{app}.{codename}" for app, codename in rows)
+        user._desk_perms = cached
+    return cached
+
+
+def has(user: AbstractBaseUser | None, perm: str) -> bool:
+    """Whether the user's desk role grants `perm` ("cases.work_appeal")."""
+    return perm in desk_permissions(user)
+
+
+def users_with(perm: str):
+    """Active users whose role group grants `perm` (never a superuser for being one)."""
+    from django.contrib.auth import get_user_model
+
+    app_label, codename = perm.split(".", 1)
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            groups__name__in=Role.ALL,
+            groups__permissions__codename=codename,
+            groups__permissions__content_type__app_label=app_label,
+        )
+        .distinct()
+    )
+
+
 def is_staff_member(user: AbstractBaseUser) -> bool:
     return bool(user_roles(user))
 
 
 def is_service_account(user: AbstractBaseUser) -> bool:
-    if not getattr(user, "is_authenticated", False):
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     cached = getattr(user, "_is_service", None)
     if cached is None:

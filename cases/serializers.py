@@ -10,7 +10,19 @@ from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .models import AccountSignal, Appeal, ChatMessage, Order, Party, Rule, Trader, Verdict
+from .models import (
+    CHAT_TEXT_MAX,
+    SHORT_TEXT_MAX,
+    TEXT_MAX,
+    AccountSignal,
+    Appeal,
+    ChatMessage,
+    Order,
+    Party,
+    Rule,
+    Trader,
+    Verdict,
+)
 
 
 class AwareDateTimeField(serializers.DateTimeField):
@@ -22,7 +34,11 @@ class AwareDateTimeField(serializers.DateTimeField):
 
     def to_internal_value(self, value: Any):
         if isinstance(value, str):
-            parsed = parse_datetime(value.strip())
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:
+                # Well-formed but impossible, like 2026-02-30: invalid, not a 500.
+                self.fail("invalid", format="YYYY-MM-DDThh:mm[:ss[.uuuuuu]]+HH:MM")
             if parsed is not None and timezone.is_naive(parsed):
                 self.fail("naive")
         return super().to_internal_value(value)
@@ -122,7 +138,10 @@ class ChatMessageSerializer(serializers.ModelSerializer):
         model = ChatMessage
         fields = ["external_id", "sender", "sent_at", "text"]
         # Uniqueness is handled by the idempotent ingest, not refused per message.
-        extra_kwargs = {"external_id": {"validators": []}}
+        extra_kwargs = {
+            "external_id": {"validators": []},
+            "text": {"max_length": CHAT_TEXT_MAX},
+        }
 
 
 class ChatIngestResultSerializer(serializers.Serializer):
@@ -178,7 +197,7 @@ class VerdictInputSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=Verdict.Outcome.choices)
     responsible_party = serializers.ChoiceField(choices=Verdict.ResponsibleParty.choices)
     rule = serializers.CharField(max_length=32)
-    rationale = serializers.CharField()
+    rationale = serializers.CharField(max_length=TEXT_MAX)
     account_action = serializers.ChoiceField(
         choices=["warning", "p2p_restriction", "freeze"], required=False, allow_blank=True
     )
@@ -242,7 +261,7 @@ class AppealCreateSerializer(serializers.Serializer):
     order = serializers.CharField(max_length=64)
     opened_by = serializers.ChoiceField(choices=Party.choices)
     reason = serializers.ChoiceField(choices=Appeal.Reason.choices)
-    description = serializers.CharField(allow_blank=True, max_length=10_000)
+    description = serializers.CharField(allow_blank=True, max_length=TEXT_MAX)
     channel = serializers.ChoiceField(choices=Appeal.Channel.choices, required=False)
 
     def validate_order(self, value: str) -> Order:
@@ -253,12 +272,12 @@ class AppealCreateSerializer(serializers.Serializer):
 
 
 class CancelSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=SHORT_TEXT_MAX)
 
 
 class ReviewRequestSerializer(serializers.Serializer):
     party = serializers.ChoiceField(choices=Party.choices)
-    reason = serializers.CharField(max_length=5000)
+    reason = serializers.CharField(max_length=SHORT_TEXT_MAX)
 
 
 class ReviewSerializer(serializers.Serializer):

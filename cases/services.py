@@ -1,7 +1,10 @@
 """Writes other than an appeal's status: the facts other services push in.
 
 Orders, traders, chat and account signals are the exchange's facts; they are upserted
-idempotently by their external ids, so a re-sent batch never stores anything twice.
+idempotently by their external ids, so a re-sent batch never stores anything twice. Only
+the exchange's services write them (`require_service`): a staff member who could edit an
+order could lower it below the four-eyes threshold, and one who could post chat could
+speak as a party.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
-from arbitration.exceptions import Conflict, InvalidInput
+from arbitration.exceptions import Conflict, InvalidInput, NotAllowed
 
+from . import roles
 from .audit import audit_record
 from .models import (
     AccountSignal,
@@ -27,12 +31,24 @@ from .models import (
     ChatMessage,
     Order,
     OutboxEvent,
+    Rule,
     Trader,
+    Verdict,
     WebhookSubscriber,
 )
 from .tasks import risk_reassess_on_commit
 
 TRADER_FIELDS = ("display_name", "kyc_name", "country", "language")
+# The facts a verdict depends on: frozen while an appeal on the order is unresolved (the
+# status and the timestamps may still move).
+FROZEN_ORDER_FIELDS = (
+    "asset",
+    "crypto_amount",
+    "fiat_currency",
+    "fiat_amount",
+    "price",
+    "payment_method",
+)
 ORDER_FIELDS = (
     "asset",
     "crypto_amount",
@@ -45,6 +61,13 @@ ORDER_FIELDS = (
     "paid_at",
     "released_at",
 )
+
+
+def require_service(actor: AbstractBaseUser | None, what: str) -> None:
+    """The exchange's facts come from its services (or the system itself: seeders and
+    migrations pass no actor). Staff, whatever their role, do not write them."""
+    if actor is not None and not roles.is_service_account(actor):
+        raise NotAllowed(_("Only the exchange's service accounts may %(what)s.") % {"what": what})
 
 
 def trader_upsert(*, external_id: str, **fields: Any) -> Trader:
@@ -66,7 +89,11 @@ def order_upsert(
     actor: AbstractBaseUser | None,
     **fields: Any,
 ) -> tuple[Order, bool]:
-    """Create or update an order by external_id; returns (order, created)."""
+    """Create or update an order by external_id; returns (order, created).
+
+    While an appeal on the order is unresolved, a change to its parties or frozen facts
+    is refused with a 409 and nothing (traders included) is written."""
+    require_service(actor, _("write orders"))
     if buyer.get("external_id") == seller.get("external_id"):
         raise InvalidInput(_("Buyer and seller must be different traders."), field="seller")
     with transaction.atomic():
@@ -95,6 +122,15 @@ def order_upsert(
                 return order, True
         if (order.buyer_id, order.seller_id) != (buyer_obj.pk, seller_obj.pk):
             raise Conflict(_("An order's buyer and seller cannot change."), field="buyer")
+        frozen = [k for k in FROZEN_ORDER_FIELDS if k in values and getattr(order, k) != values[k]]
+        # Under the order's row lock, which appeal_open takes too: no appeal opens between
+        # this check and the write.
+        if frozen and order.appeals.exclude(status__in=Appeal.CLOSED_STATUSES).exists():
+            message = _(
+                "The order has an unresolved appeal: its amounts, asset, price and payment "
+                "method cannot change until the appeal is resolved."
+            )
+            raise Conflict(message, errors={name: [message] for name in frozen})
         before = {k: getattr(order, k) for k in values}
         changed = [k for k, v in values.items() if before[k] != v]
         if changed:
@@ -111,27 +147,38 @@ def order_upsert(
         return order, False
 
 
-def chat_ingest(*, order: Order, messages: Iterable[dict[str, Any]]) -> tuple[int, int]:
+def chat_ingest(
+    *,
+    order: Order,
+    messages: Iterable[dict[str, Any]],
+    actor: AbstractBaseUser | None = None,
+) -> tuple[int, int]:
     """Store new messages of an order's chat; returns (created, duplicates).
 
-    Idempotent by message external_id: the unique index drops repeats, so a re-sent or
-    concurrently sent batch never stores a message twice.
+    Idempotent per order by message external_id: a message this order already holds is a
+    duplicate, stored once however often or concurrently it is sent. An id that another
+    order holds is refused, item by item, and the batch stores nothing (never a silent
+    drop). Each message records the service account that delivered it.
     """
+    require_service(actor, _("post chat messages"))
     messages = list(messages)
     # A batch that repeats an id keeps the first copy, and the batch keeps its order: ids
     # are the tie-break of messages sent in the same instant.
     first: dict[str, dict[str, Any]] = {}
-    for m in messages:
+    position: dict[str, int] = {}
+    for index, m in enumerate(messages):
         first.setdefault(m["external_id"], m)
+        position.setdefault(m["external_id"], index)
     batch = list(first.values())
     ids = [m["external_id"] for m in batch]
     with transaction.atomic():
         # Concurrent batches for one order queue on the order's row, so each sees what the
         # one before it stored and `created` counts every message once.
         Order.objects.select_for_update().filter(pk=order.pk).first()
-        existing = set(
-            ChatMessage.objects.filter(external_id__in=ids).values_list("external_id", flat=True)
+        holders = dict(
+            ChatMessage.objects.filter(external_id__in=ids).values_list("external_id", "order_id")
         )
+        _refuse_foreign_ids([i for i in ids if holders.get(i, order.pk) != order.pk], position)
         new = [
             ChatMessage(
                 order=order,
@@ -139,11 +186,24 @@ def chat_ingest(*, order: Order, messages: Iterable[dict[str, Any]]) -> tuple[in
                 sender=m["sender"],
                 sent_at=m["sent_at"],
                 text=m["text"],
+                source=actor,
             )
             for m in batch
-            if m["external_id"] not in existing
+            if m["external_id"] not in holders
         ]
         ChatMessage.objects.bulk_create(new, ignore_conflicts=True, batch_size=500)
+        if new:
+            # Another order's batch may have taken an id between our read and our insert
+            # (it holds a different row lock); the unique index kept its copy, so ours was
+            # dropped. Refuse rather than count it as stored.
+            stored = set(
+                ChatMessage.objects.filter(
+                    order=order, external_id__in=[m.external_id for m in new]
+                ).values_list("external_id", flat=True)
+            )
+            _refuse_foreign_ids(
+                [m.external_id for m in new if m.external_id not in stored], position
+            )
         party_times = [m.sent_at for m in new if m.sender != ChatMessage.Sender.SYSTEM]
         if party_times:
             # The queue sorts by the last party message; only the live appeal cares.
@@ -157,11 +217,29 @@ def chat_ingest(*, order: Order, messages: Iterable[dict[str, Any]]) -> tuple[in
     return len(new), len(messages) - len(new)
 
 
-def signals_ingest(*, trader: Trader, signals: Iterable[dict[str, Any]]) -> tuple[int, int]:
+def _refuse_foreign_ids(clashes: list[str], position: dict[str, int]) -> None:
+    if not clashes:
+        return
+    why = _("This message id belongs to another order's chat.")
+    raise Conflict(
+        _("%(n)d message id(s) already belong to another order; nothing was stored.")
+        % {"n": len(clashes)},
+        errors={f"[{position[i]}].external_id": [why] for i in sorted(clashes, key=position.get)},
+    )
+
+
+def signals_ingest(
+    *,
+    trader: Trader,
+    signals: Iterable[dict[str, Any]],
+    actor: AbstractBaseUser | None = None,
+) -> tuple[int, int]:
     """Record devices, IPs, e-mails and payment accounts seen on a trader; idempotent.
 
-    Returns (created, updated). A known (kind, value) only moves its seen-time window.
+    Returns (created, updated). A known (kind, value) only moves its seen-time window; a
+    new one records the service account that reported it.
     """
+    require_service(actor, _("report account signals"))
     created = updated = 0
     with transaction.atomic():
         # A new device, IP or account may link this trader's live appeals to others.
@@ -178,7 +256,7 @@ def signals_ingest(*, trader: Trader, signals: Iterable[dict[str, Any]]) -> tupl
                 trader=trader,
                 kind=item["kind"],
                 value=item["value"],
-                defaults={"first_seen_at": seen_at, "last_seen_at": seen_at},
+                defaults={"first_seen_at": seen_at, "last_seen_at": seen_at, "source": actor},
             )
             if was_created:
                 created += 1
@@ -225,34 +303,140 @@ def service_account_issue_token(*, name: str) -> tuple[Token, bool]:
     return token, created
 
 
+def webhook_subscriber_check(
+    *, url: str | None = None, secret: str | None = None, events: list[str] | None = None
+) -> dict[str, list[str]]:
+    """What is wrong with these subscriber settings ({field: [why]}); None skips a field.
+    One set of rules for the command, the admin and anything else that saves one."""
+    from .webhooks import url_refusal
+
+    problems: dict[str, list[str]] = {}
+    if events is not None:
+        unknown = sorted(set(events) - set(OutboxEvent.Type.values))
+        if unknown:
+            problems["events"] = [
+                _("Unknown event types %(unknown)s; choose from %(choices)s.")
+                % {"unknown": unknown, "choices": ", ".join(OutboxEvent.Type.values)}
+            ]
+        elif not events:
+            problems["events"] = [_("Name at least one event type.")]
+    if secret is not None and len(secret) < WebhookSubscriber.SECRET_MIN_LENGTH:
+        problems["secret"] = [
+            _("Use a secret of at least %(n)d characters.")
+            % {"n": WebhookSubscriber.SECRET_MIN_LENGTH}
+        ]
+    if url is not None:
+        try:
+            URLValidator(schemes=["http", "https"])(url)
+        except ValidationError:
+            problems["url"] = [_("%(url)s is not an http(s) URL.") % {"url": repr(url)}]
+        else:
+            refused = url_refusal(url)
+            if refused:
+                problems["url"] = [
+                    _("%(url)s is refused: it %(why)s.") % {"url": repr(url), "why": refused}
+                ]
+    return problems
+
+
+def _raise_problems(problems: dict[str, list[str]]) -> None:
+    if problems:
+        field, reasons = next(iter(problems.items()))
+        raise InvalidInput(reasons[0], field=field, errors=problems)
+
+
+def _subscriber_audit(subscriber: WebhookSubscriber) -> dict[str, Any]:
+    # Never the secret itself: the audit log is readable by leads and auditors.
+    return {
+        "url": subscriber.url,
+        "events": subscriber.events,
+        "active": subscriber.active,
+        "secret": subscriber.fingerprint,
+    }
+
+
 def webhook_subscriber_add(
-    *, url: str, secret: str, events: list[str]
+    *, url: str, secret: str, events: list[str], actor: AbstractBaseUser | None = None
 ) -> tuple[WebhookSubscriber, bool]:
-    unknown = sorted(set(events) - set(OutboxEvent.Type.values))
-    if not events or unknown:
-        raise InvalidInput(
-            _("Unknown event types %(unknown)s; choose from %(choices)s.")
-            % {"unknown": unknown, "choices": ", ".join(OutboxEvent.Type.values)}
-            if unknown
-            else _("Name at least one event type."),
-            field="events",
-        )
-    if len(secret) < 16:
-        raise InvalidInput(_("Use a secret of at least 16 characters."), field="secret")
-    try:
-        URLValidator(schemes=["http", "https"])(url)
-    except ValidationError:
-        raise InvalidInput(
-            _("%(url)s is not an http(s) URL.") % {"url": repr(url)}, field="url"
-        ) from None
+    """Register a subscriber, or replace the settings of the one with this URL."""
+    _raise_problems(webhook_subscriber_check(url=url, secret=secret, events=events))
     with transaction.atomic():
+        existing = WebhookSubscriber.objects.select_for_update().filter(url=url).first()
+        before = _subscriber_audit(existing) if existing else {}
         subscriber, created = WebhookSubscriber.objects.update_or_create(
             url=url, defaults={"secret": secret, "events": sorted(set(events)), "active": True}
         )
         audit_record(
-            actor=None,
+            actor=actor,
             action="webhook_subscriber.saved",
             obj=subscriber,
-            after={"url": url, "events": subscriber.events},
+            before=before,
+            after=_subscriber_audit(subscriber),
         )
     return subscriber, created
+
+
+def webhook_subscriber_save(
+    *,
+    subscriber: WebhookSubscriber,
+    url: str,
+    events: list[str],
+    active: bool,
+    secret: str | None,
+    actor: AbstractBaseUser | None,
+) -> WebhookSubscriber:
+    """Create or edit a subscriber (the admin). `secret` None keeps the current one; a new
+    subscriber must be given one. Audited with the secret's fingerprint, never its value."""
+    if subscriber.pk is None and not secret:
+        raise InvalidInput(_("A new subscriber needs a signing secret."), field="secret")
+    _raise_problems(webhook_subscriber_check(url=url, secret=secret, events=events))
+    with transaction.atomic():
+        before = {}
+        if subscriber.pk is not None:
+            before = _subscriber_audit(
+                WebhookSubscriber.objects.select_for_update().get(pk=subscriber.pk)
+            )
+        subscriber.url, subscriber.events, subscriber.active = url, sorted(set(events)), active
+        if secret:
+            subscriber.secret = secret
+        subscriber.save()
+        audit_record(
+            actor=actor,
+            action="webhook_subscriber.saved",
+            obj=subscriber,
+            before=before,
+            after=_subscriber_audit(subscriber),
+        )
+    return subscriber
+
+
+def rule_save(*, rule: Rule, changed: list[str], actor: AbstractBaseUser | None) -> Rule:
+    """Create or edit a rule of the rulebook, audited. The code of a rule that verdicts
+    cite never changes (retire it and add a new one); verdicts keep the title and text
+    they cited (Verdict.rule_code/rule_title/rule_text), so editing those is safe."""
+    with transaction.atomic():
+        old = Rule.objects.select_for_update().filter(pk=rule.pk).first() if rule.pk else None
+        if (
+            old is not None
+            and old.code != rule.code
+            and Verdict.objects.filter(rule_id=old.pk).exists()
+        ):
+            raise Conflict(
+                _(
+                    "Rule %(code)s is cited by verdicts: its code cannot change. Retire it "
+                    "(untick active) and add a new rule instead."
+                )
+                % {"code": old.code},
+                field="code",
+            )
+        fields = ["code", "title", "text", "reasons", "active"]
+        before = {f: getattr(old, f) for f in fields if f in changed} if old else {}
+        rule.save()
+        audit_record(
+            actor=actor,
+            action="rule.created" if old is None else "rule.updated",
+            obj=rule,
+            before=before,
+            after={f: getattr(rule, f) for f in fields if old is None or f in changed},
+        )
+    return rule

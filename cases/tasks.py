@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from celery import Task, shared_task
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from . import webhooks
-from .models import WebhookDelivery
+from .models import Appeal, WebhookDelivery
 
 logger = logging.getLogger(__name__)
 
@@ -77,10 +80,44 @@ def assess_risk(appeal_id: int) -> None:
 
 
 def risk_reassess_on_commit(appeal_ids: list[int]) -> None:
-    """After the caller's transaction commits, recompute the risk of these appeals."""
-    from functools import partial
-
-    from django.db import transaction
-
-    for appeal_id in dict.fromkeys(appeal_ids):
+    """Mark these appeals' risk out of date, in the caller's transaction, and recompute it
+    after the transaction commits. If the task is lost (the broker is down at commit, a
+    worker dies), the mark stays and `sweep_derived` recomputes it."""
+    ids = list(dict.fromkeys(appeal_ids))
+    if not ids:
+        return
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("risk_reassess_on_commit must run inside the transaction of its cause")
+    Appeal.objects.filter(pk__in=ids).update(risk_stale_at=timezone.now())
+    for appeal_id in ids:
         transaction.on_commit(partial(enqueue, assess_risk, appeal_id))
+
+
+def derived_due(*, now, limit: int) -> list[int]:
+    """Appeals whose derived data (the risk score and signals) has been out of date for
+    longer than its on-commit task should take. Uses the partial index appeal_risk_stale."""
+    grace = now - timedelta(seconds=settings.DERIVED_SWEEP_GRACE_SECONDS)
+    return list(
+        Appeal.objects.filter(risk_stale_at__lte=grace)
+        .order_by("risk_stale_at")
+        .values_list("id", flat=True)[:limit]
+    )
+
+
+@shared_task(ignore_result=True)
+def sweep_derived() -> int:
+    """Periodic (beat), like sweep_webhooks for events: recompute what a lost on-commit
+    task never did.
+
+    1. Find the appeals still marked risk-stale after the grace period, oldest first.
+    2. Enqueue one assessment each, expiring before the next sweep (a backlog is not
+       stacked up; the next sweep sends a fresh one if the mark is still there).
+    Safe to run at once and twice: an assessment clears the mark only if no change came
+    after the one it saw (cases.risk.risk_assess).
+    """
+    due = derived_due(now=timezone.now(), limit=settings.DERIVED_SWEEP_BATCH)
+    for appeal_id in due:
+        enqueue(assess_risk, appeal_id, expires=settings.DERIVED_SWEEP_SECONDS * 2)
+    if due:
+        logger.warning("Derived-data sweep: %s appeals had stale risk; recomputing", len(due))
+    return len(due)

@@ -19,18 +19,17 @@ from django.utils.translation import gettext as _
 from arbitration.exceptions import InvalidInput
 
 from . import roles
-from .audit import audit_record
-from .lifecycle import _lock, _require
+from .lifecycle import _lock, _require, desk_message_send
 from .models import (
     AccountAction,
     Appeal,
     CannedReply,
+    DeskMessage,
     Party,
     PenaltyRule,
     Verdict,
     WatchKeyword,
 )
-from .outbox import event_emit
 
 # --- canned replies -----------------------------------------------------------------------
 
@@ -94,8 +93,9 @@ def replies_for(language: str) -> list[CannedReply]:
 
 def party_message_send(
     *, appeal_id: int, actor: AbstractBaseUser | None, party: str, text: str, language: str = ""
-) -> None:
-    """Send a message to a party through the exchange's app (a party.message event)."""
+) -> DeskMessage:
+    """Send a message to a party through the exchange's app: a desk message (shown in the
+    case's chat as the desk's), its party.message event and its audit entry."""
     actor = _require(actor, roles.WORK, _("message parties"))
     if party not in Party.values:
         raise InvalidInput(_("party must be 'buyer' or 'seller'."), field="party")
@@ -103,18 +103,13 @@ def party_message_send(
         raise InvalidInput(_("The message is empty."), field="text")
     with transaction.atomic():
         appeal = _lock(appeal_id)
-        language = language or appeal.order.party(party).language or "en"
-        event_emit(
-            type="party.message",
+        return desk_message_send(
             appeal=appeal,
-            data={"appeal": appeal.pk, "party": party, "language": language, "text": text},
-        )
-        audit_record(
             actor=actor,
-            action="party.message_sent",
-            obj=appeal,
-            appeal=appeal,
-            after={"party": party, "language": language, "text": text},
+            party=party,
+            kind=DeskMessage.Kind.NOTICE,
+            text=text,
+            language=language,
         )
 
 
@@ -193,13 +188,15 @@ def verdict_explain(verdict: Verdict, party: str, language: str = "") -> str:
     """A plain-language explanation of a verdict for one party, in their language."""
     texts = EXPLANATIONS.get(language_key(language)) or EXPLANATIONS["en"]
     appeal, order = verdict.appeal, verdict.appeal.order
+    # The amount frozen on the appeal and the rule as the verdict cited it: an explanation
+    # read a year later says what the parties were told then.
     values = {
-        "amount": format(order.crypto_amount.normalize(), "f"),
-        "asset": order.asset,
+        "amount": format(appeal.crypto_amount.normalize(), "f"),
+        "asset": appeal.asset,
         "order": order.external_id,
-        "rule": verdict.rule.code,
-        "title": verdict.rule.title,
-        "rule_text": verdict.rule.text,
+        "rule": verdict.rule_code,
+        "title": verdict.rule_title,
+        "rule_text": verdict.rule_text,
     }
     lines = []
     if party == appeal.opened_by:

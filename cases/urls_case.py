@@ -22,5 +22,11 @@ urlpatterns = [
     path("cases/<int:pk>/contest", case.contest, name="case_contest"),
     path("cases/<int:pk>/review/assign", case.review_assign, name="case_review_assign"),
     path("cases/<int:pk>/review/decide", case.review_decide, name="case_review_decide"),
+    path("cases/<int:pk>/review/approve", case.reversal_approve, name="case_reversal_approve"),
+    path(
+        "cases/<int:pk>/review/send-back",
+        case.reversal_send_back,
+        name="case_reversal_send_back",
+    ),
     path("reviews/", case.reviews, name="reviews"),
 ]

@@ -5,17 +5,30 @@ pushes its `next_attempt_at` forward by a lease, so two workers (or a retry and 
 sweep) never POST the same delivery at the same moment; a worker that dies mid-POST
 leaves a lease that expires, and the sweep tries again. The same code runs on SQLite,
 which has no SELECT ... FOR UPDATE SKIP LOCKED.
+
+Subscriber URLs never reach inside: a URL must be http(s) and resolve only to public
+addresses when it is saved (`url_refusal`), and every POST goes through requests-hardened,
+which resolves the host once, refuses a private, loopback, link-local or metadata address
+and connects to the address it checked, so a DNS answer that changes after the check
+cannot redirect the POST. settings.WEBHOOK_ALLOW_PRIVATE_URLS switches both checks off
+(tests and the local demo post to 127.0.0.1). What a failing subscriber answers is never
+stored or shown: only its status code and a short error of ours.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import random
+import socket
+import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from http import HTTPStatus
+from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
@@ -23,6 +36,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from requests_hardened import Config, HTTPSession
+from requests_hardened.ip_filter import InvalidIPAddress
 
 from .audit import audit_record
 from .models import OutboxEvent, WebhookDelivery
@@ -33,8 +48,46 @@ Status = WebhookDelivery.Status
 USER_AGENT = "ArbitrationDesk-Webhooks/1.0"
 # Statuses the task may still send; delivered and dead are final.
 SENDABLE = (Status.PENDING, Status.FAILED)
-# How much of a failing subscriber's answer is kept in last_error.
-ERROR_SNIPPET_BYTES = 500
+# Cloud metadata services answer on these even where they are not link-local.
+METADATA_HOSTS = frozenset({"metadata.google.internal", "metadata", "instance-data"})
+
+
+def address_is_internal(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Loopback, private, link-local (169.254.169.254, the metadata address), shared
+    (100.64/10), multicast, reserved or otherwise not globally routable."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not ip.is_global or ip.is_multicast or ip.is_private or ip.is_reserved
+
+
+def url_refusal(url: str, *, resolve: bool = True) -> str | None:
+    """Why a subscriber URL is refused, or None: not http(s), no host, an internal host
+    name, and (with `resolve`) a host that does not resolve or resolves to any internal
+    address."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return "is not a valid URL"
+    if parts.scheme not in ("http", "https"):
+        return "must be an http or https URL"
+    host = (parts.hostname or "").rstrip(".").lower()
+    if not host:
+        return "has no host"
+    if settings.WEBHOOK_ALLOW_PRIVATE_URLS:
+        return None
+    if host in METADATA_HOSTS or host == "localhost" or host.endswith(".localhost"):
+        return "points at an internal host"
+    if not resolve:
+        return None
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        return "does not resolve to an address"
+    for *_rest, sockaddr in infos:
+        if address_is_internal(ipaddress.ip_address(sockaddr[0].split("%")[0])):
+            return "resolves to a loopback, private, link-local or metadata address"
+    return None
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -42,17 +95,30 @@ def sign(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def sign_timestamped(body: bytes, secret: str, timestamp: int) -> str:
+    """X-Arbitration-Signature-Timestamped: HMAC-SHA256 of "<timestamp>.<raw body>", so a
+    subscriber can refuse a delivery replayed later or with another timestamp."""
+    message = f"{timestamp}.".encode() + body
+    return "sha256=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
 def event_body(event: OutboxEvent) -> bytes:
     """The envelope serialized once: these bytes are both signed and sent."""
     return json.dumps(event.envelope(), separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def delivery_headers(delivery: WebhookDelivery, body: bytes) -> dict[str, str]:
+def delivery_headers(
+    delivery: WebhookDelivery, body: bytes, *, timestamp: int | None = None
+) -> dict[str, str]:
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    secret = delivery.subscriber.secret
     return {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
         "X-Arbitration-Event": delivery.event.type,
-        "X-Arbitration-Signature": sign(body, delivery.subscriber.secret),
+        "X-Arbitration-Signature": sign(body, secret),
+        "X-Arbitration-Timestamp": str(timestamp),
+        "X-Arbitration-Signature-Timestamped": sign_timestamped(body, secret, timestamp),
         "X-Arbitration-Delivery": str(delivery.pk),
     }
 
@@ -72,29 +138,70 @@ def claim_lease() -> timedelta:
     return timedelta(seconds=3 * settings.WEBHOOK_TIMEOUT_SECONDS + 30)
 
 
-def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str]:
-    """POST once. Returns (status code or None, error text; empty when it was a 2xx)."""
+def _session() -> HTTPSession:
+    return HTTPSession(
+        Config(
+            # Resolve once, refuse internal addresses, connect to the address checked.
+            ip_filter_enable=not settings.WEBHOOK_ALLOW_PRIVATE_URLS,
+            ip_filter_allow_loopback_ips=False,
+            # A 3xx could send a signed event to another host.
+            never_redirect=True,
+            default_timeout=(settings.WEBHOOK_TIMEOUT_SECONDS, settings.WEBHOOK_TIMEOUT_SECONDS),
+        )
+    )
+
+
+def _status_error(code: int) -> str:
     try:
-        # Redirects are never followed: a 3xx could send a signed event to another host.
-        with requests.post(
-            url,
-            data=body,
-            headers=headers,
-            timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
-            allow_redirects=False,
-            # Streamed so a subscriber answering with a huge body cannot fill memory.
-            stream=True,
-        ) as response:
+        phrase = HTTPStatus(code).phrase
+    except ValueError:
+        phrase = "unknown status"
+    return f"HTTP {code} {phrase}"
+
+
+def _exception_error(exc: requests.RequestException) -> str:
+    """Our words for a failure, never the exception's text: it can quote what an internal
+    service answered, and arbitrators read last_error in the admin."""
+    if isinstance(exc, InvalidIPAddress):
+        why = "refused: the host resolves to an internal address"
+    elif isinstance(exc, requests.Timeout):
+        why = "timed out"
+    elif isinstance(exc, requests.exceptions.SSLError):
+        why = "TLS handshake failed"
+    elif isinstance(exc, requests.ConnectionError):
+        why = "connection failed"
+    elif isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema)):
+        why = "invalid URL"
+    else:
+        why = "request failed"
+    return f"{type(exc).__name__}: {why}"
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str]:
+    """POST once. Returns (status code or None, error text; empty when it was a 2xx).
+
+    The answer's body is never read: it is not ours to keep, and an internal service's
+    error page must not end up in front of staff."""
+    # The scheme and host-name rules again (a URL may have been edited in the database);
+    # the addresses are checked by the session at connect time, on the one it connects to.
+    refused = url_refusal(url, resolve=False)
+    if refused:
+        return None, f"Refused: the URL {refused}"
+    try:
+        with (
+            _session() as session,
+            session.post(
+                url, data=body, headers=headers, allow_redirects=False, stream=True
+            ) as response,
+        ):
             code = response.status_code
             if 200 <= code < 300:
                 return code, ""
             if 300 <= code < 400:
-                location = response.headers.get("Location", "")
-                return code, f"HTTP {code}: redirects are not followed (Location: {location})"
-            snippet = response.raw.read(ERROR_SNIPPET_BYTES, decode_content=True) or b""
-            return code, f"HTTP {code}: {snippet.decode('utf-8', 'replace')}".strip()
+                return code, f"{_status_error(code)}: redirects are not followed"
+            return code, _status_error(code)
     except requests.RequestException as exc:
-        return None, f"{type(exc).__name__}: {exc}"[:1000]
+        return None, _exception_error(exc)
 
 
 def delivery_attempt(*, delivery_id: int) -> datetime | None:

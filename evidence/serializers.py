@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from cases.models import Party
+from cases.models import SHORT_TEXT_MAX, Party
 
 from .models import Evidence
 
@@ -11,7 +11,7 @@ class EvidenceUploadSerializer(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=True, use_url=False)
     party = serializers.ChoiceField(choices=Party.choices)
     kind = serializers.ChoiceField(choices=Evidence.Kind.choices)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=SHORT_TEXT_MAX)
     payer_name = serializers.CharField(required=False, allow_blank=True, max_length=256)
 
 

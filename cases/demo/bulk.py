@@ -20,6 +20,7 @@ import io
 import json
 import queue
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -57,6 +58,20 @@ from .people import (
 BATCH = 20_000
 HISTORY_DAYS = 56
 NULL = "\\N"  # NULL in COPY's text format; every generated value is a str
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_COPY_UNESCAPES = {"t": "\t", "n": "\n", "r": "\r", "\\": "\\"}
+
+
+def copy_text(value: str) -> str:
+    """A free text (the rulebook's) in COPY's text format: backslash, tab and newlines
+    escaped. The generated pools need none of this."""
+    return value.translate(_COPY_ESCAPES)
+
+
+def _copy_unescape(value: str) -> str:
+    return re.sub(r"\\(.)", lambda m: _COPY_UNESCAPES.get(m.group(1), m.group(1)), value)
+
+
 S = Appeal.Status
 R = Appeal.Reason
 
@@ -131,6 +146,9 @@ VERDICT_FIELDS = (
     "outcome",
     "responsible_party",
     "rule",
+    "rule_code",
+    "rule_title",
+    "rule_text",
     "rationale",
     "state",
     "requires_approval",
@@ -490,7 +508,11 @@ class Generator:
         self.tod = [f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}+00" for s in range(86400)]
         self.staff = {name: str(user.pk) for name, user in staff.items()}
         self.language_of: dict[int, str] = {}
-        self.rules = {code: str(pk) for code, pk in rules.items()}
+        # What a verdict records of its rule: the id, and the code, title and text it cited.
+        self.rules = {
+            code: (str(pk), copy_text(code), copy_text(title), copy_text(text))
+            for code, (pk, title, text) in rules.items()
+        }
         self.sla_first = settings.SLA_FIRST_RESPONSE_MINUTES * 60
         self.sla_resolution = settings.SLA_RESOLUTION_HOURS * 3600
         self.sla_evidence = settings.SLA_EVIDENCE_HOURS * 3600
@@ -732,7 +754,7 @@ class Generator:
                         aid,
                         outcome,
                         responsible,
-                        self.rules[rule],
+                        *self.rules[rule],
                         RATIONALES[outcome],
                         state,
                         "t" if high else "f",
@@ -896,6 +918,8 @@ def _copy(model: type[models.Model], fields: tuple[str, ...], rows: list[tuple[s
     def convert(field: models.Field, value: str) -> Any:
         if value == NULL:
             return None
+        if "\\" in value:
+            value = _copy_unescape(value)
         if isinstance(field, models.JSONField):
             return field.get_db_prep_save(json.loads(value), connection)
         return field.get_db_prep_save(field.to_python(value), connection)
@@ -931,7 +955,12 @@ def bulk_load(
     started = time.monotonic()
     for model, fields in [*TABLES, (Trader, TRADER_FIELDS), (AccountSignal, SIGNAL_FIELDS)]:
         _check_columns(model, fields)
-    rules = dict(Rule.objects.filter(active=True).values_list("code", "id"))
+    rules = {
+        code: (pk, title, text)
+        for code, pk, title, text in Rule.objects.filter(active=True).values_list(
+            "code", "id", "title", "text"
+        )
+    }
     needed = {rule for spec in REASONS.values() for _o, _p, rule, _w in spec[2]}
     if needed - set(rules):
         raise CommandError(

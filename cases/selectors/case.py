@@ -29,6 +29,7 @@ from cases.models import (
     AppealStatusChange,
     AuditEntry,
     ChatMessage,
+    DeskMessage,
     Note,
     Party,
     Rule,
@@ -274,17 +275,54 @@ def parties(appeal: Appeal) -> list[PartyFacts]:
 
 @dataclass
 class ChatLine:
-    message: ChatMessage
+    """One line of the case's thread: a party's (or the system's) chat message as the
+    exchange's chat service delivered it, or a message the desk sent a party."""
+
+    message: ChatMessage | None
     html: str
     flagged: bool
+    desk: DeskMessage | None = None
+
+    @property
+    def sent_at(self) -> datetime:
+        return self.desk.sent_at if self.desk else self.message.sent_at
+
+    @property
+    def anchor(self) -> str:
+        return f"desk-{self.desk.pk}" if self.desk else f"msg-{self.message.pk}"
+
+    @property
+    def css(self) -> str:
+        return "from-desk" if self.desk else f"from-{self.message.sender}"
+
+    @property
+    def who(self) -> str:
+        if self.desk:
+            return _("Desk to the %(party)s") % {"party": Party(self.desk.party).label.lower()}
+        return self.message.get_sender_display()
+
+    @property
+    def via(self) -> str:
+        """Who put the line here: the staff member who wrote a desk message, the service
+        account that delivered a chat message."""
+        if self.desk:
+            return self.desk.sent_by.get_username()
+        return self.message.source.get_username() if self.message.source_id else ""
 
 
 def chat_lines(appeal: Appeal, *, q: str = "") -> tuple[list[ChatLine], int | None]:
-    """The order's chat in time order, escaped and highlighted; `q` filters server-side.
-    Also the id of the last message from a party (not the system)."""
-    messages = ChatMessage.objects.filter(order_id=appeal.order_id).order_by("sent_at", "id")
+    """The order's chat and the desk's messages to the parties, in time order, escaped and
+    highlighted; `q` filters server-side. Also the id of the last message from a party
+    (not the system, not the desk)."""
+    messages = (
+        ChatMessage.objects.filter(order_id=appeal.order_id)
+        .select_related("source")
+        .order_by("sent_at", "id")
+    )
+    desk = DeskMessage.objects.filter(appeal__order_id=appeal.order_id).select_related("sent_by")
     if q:
         messages = messages.filter(text__icontains=q)
+        desk = desk.filter(text__icontains=q)
     pattern = tools.watch_pattern()
     lines = []
     last_party = None
@@ -293,6 +331,14 @@ def chat_lines(appeal: Appeal, *, q: str = "") -> tuple[list[ChatLine], int | No
         lines.append(ChatLine(message=message, html=html, flagged=flagged))
         if message.sender != ChatMessage.Sender.SYSTEM:
             last_party = message.pk
+    desk_lines = [
+        ChatLine(message=None, html=tools.highlight(d.text, None)[0], flagged=False, desk=d)
+        for d in desk
+    ]
+    if desk_lines:
+        # Both lists are in time order: merge, a desk message after a chat line of the
+        # same instant.
+        lines = sorted([*lines, *desk_lines], key=lambda line: (line.sent_at, bool(line.desk)))
     return lines, last_party
 
 
@@ -472,7 +518,7 @@ def timeline(
             )
         )
     for v in verdicts:
-        summary = f"{v.get_outcome_display()} · {v.rule.code}"
+        summary = f"{v.get_outcome_display()} · {v.rule_code}"
         events.append(
             TimelineEvent(
                 v.created_at,
@@ -564,6 +610,9 @@ class Abilities:
     contest_absent_why: str = ""
     review_assign: bool = False
     review_decide: bool = False
+    # A reversal above the four-eyes threshold waits for a second senior or lead.
+    review_approve: bool = False
+    review_approve_absent_why: str = ""
 
     @property
     def anything(self) -> bool:
@@ -578,10 +627,10 @@ def abilities(
     effective: Verdict | None,
     review: VerdictReview | None,
 ) -> Abilities:
-    work = user.has_perm(roles.WORK)
-    assign_p = user.has_perm(roles.ASSIGN)
-    escalations = user.has_perm(roles.HANDLE_ESCALATION)
-    approve_p = user.has_perm(roles.APPROVE)
+    work = roles.has(user, roles.WORK)
+    assign_p = roles.has(user, roles.ASSIGN)
+    escalations = roles.has(user, roles.HANDLE_ESCALATION)
+    approve_p = roles.has(user, roles.APPROVE)
     status = appeal.status
     mine = appeal.assignee_id == user.pk
     handler = mine or assign_p
@@ -633,6 +682,18 @@ def abilities(
     if review is not None and review.state == VerdictReview.State.PENDING:
         can.review_assign = assign_p
         can.review_decide = escalations and review.reviewer_id == user.pk
+    if review is not None and review.state == VerdictReview.State.PROPOSED:
+        if review.reviewer_id == user.pk:
+            can.review_approve_absent_why = _(
+                "You proposed this reversal; a different senior arbitrator or team lead must "
+                "approve it."
+            )
+        elif not approve_p:
+            can.review_approve_absent_why = _(
+                "Waiting for a senior arbitrator or team lead to approve the reversal."
+            )
+        else:
+            can.review_approve = True
     return can
 
 
@@ -651,7 +712,7 @@ def workers(*, escalations: bool = False) -> QuerySet:
     """Users who work appeals (for escalated cases: who take escalations), for the
     assign select."""
     perm = roles.HANDLE_ESCALATION if escalations else roles.WORK
-    return get_user_model().objects.with_perm(perm).order_by("username")
+    return roles.users_with(perm).order_by("username")
 
 
 def case_page(appeal: Appeal, user: AbstractBaseUser, *, q: str = "") -> dict[str, Any]:
@@ -678,7 +739,7 @@ def case_page(appeal: Appeal, user: AbstractBaseUser, *, q: str = "") -> dict[st
         and appeal.first_response_due_at < now,
         "evidence_overdue": appeal.status == S.AWAITING_EVIDENCE
         and bool(appeal.evidence_due_at and appeal.evidence_due_at < now),
-        "four_eyes": four_eyes_required(appeal.order),
+        "four_eyes": four_eyes_required(appeal),
         "parties": party_facts,
         "chat": lines,
         "chat_q": q,

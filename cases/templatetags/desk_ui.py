@@ -104,9 +104,9 @@ def desk_nav(context: template.Context) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {}
     staff = roles.is_staff_member(user)
-    seniorish = user.has_perm(roles.HANDLE_ESCALATION)
+    seniorish = roles.has(user, roles.HANDLE_ESCALATION)
     reviews = 0
-    if staff and user.has_perm(roles.APPROVE):
+    if staff and roles.has(user, roles.APPROVE):
         reviews = VerdictReview.objects.filter(
             reviewer=user, state=VerdictReview.State.PENDING
         ).count()
@@ -114,7 +114,7 @@ def desk_nav(context: template.Context) -> dict[str, Any]:
         "staff": staff,
         "escalations": staff and seniorish,
         "reviews": reviews,
-        "dashboard": user.has_perm(roles.VIEW_METRICS),
+        "dashboard": roles.has(user, roles.VIEW_METRICS),
         "now": timezone.localtime(),
         "zone": timezone.get_current_timezone_name(),
     }

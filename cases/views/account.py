@@ -1,14 +1,22 @@
-"""Signing in (with a brute-force guard) and the user's own preferences."""
+"""Signing in (locked out after repeated failures, by django-axes) and the user's own
+preferences."""
 
 from __future__ import annotations
 
+import logging
 import math
+import unicodedata
+from datetime import timedelta
+from typing import Any
 
+from axes.signals import user_locked_out
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
+from django.db.models import Q
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
@@ -18,48 +26,76 @@ from django.utils.translation import ngettext
 from cases.forms_queue import ProfileForm, time_zone_suggestions
 from cases.middleware import zone_or_default
 from cases.models import StaffProfile
-from cases.throttle import LoginThrottle
+
+logger = logging.getLogger("cases.login")
 
 
-class ThrottledLoginView(auth_views.LoginView):
-    """Django's login view, refusing a username+address pair after repeated failures.
+@receiver(user_locked_out, dispatch_uid="cases.login.locked_out")
+def log_lockout(sender: Any, request: HttpRequest, username: str, ip_address: str, **kw) -> None:
+    # django-axes masks the username and address in its own log lines; the desk's
+    # operators need both to tell an attack from a colleague who forgot a password.
+    logger.warning("login locked out: username=%r address=%s", username, ip_address)
 
-    A locked-out attempt is refused before the password is checked, so a guess made
-    during the lockout learns nothing, even when it is right.
-    """
+
+class DeskLoginView(auth_views.LoginView):
+    """Django's login view. django-axes (its authentication backend and middleware)
+    refuses a locked-out username or address before the password is checked, so a guess
+    made during the lockout learns nothing, even when it is right."""
 
     redirect_authenticated_user = True
 
-    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        self.throttle = LoginThrottle(request, request.POST.get("username", ""))
-        wait = self.throttle.locked_for()
-        if wait:
-            return self.locked_out(wait)
-        return super().post(request, *args, **kwargs)
 
-    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
-        self.throttle.clear()
-        return super().form_valid(form)
+def lockout_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str:
+    """The name failures are counted on (settings.AXES_USERNAME_CALLABLE): the login
+    form's own normalisation (NFKC, as django.contrib.auth.forms.UsernameField does), then
+    without case or surrounding spaces, so "ｓenior2" and "Senior2 " count as senior2."""
+    raw = (credentials or {}).get("username")
+    if raw is None:
+        raw = request.POST.get("username", "") if request is not None else ""
+    return unicodedata.normalize("NFKC", str(raw)).strip().casefold()[:150]
 
-    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
-        wait = self.throttle.fail()
-        if wait:
-            return self.locked_out(wait)
-        return super().form_invalid(form)
 
-    def locked_out(self, seconds: int) -> HttpResponse:
-        minutes = max(1, math.ceil(seconds / 60))
-        message = ngettext(
-            "Too many failed log-in attempts. Try again in %(minutes)d minute.",
-            "Too many failed log-in attempts. Try again in %(minutes)d minutes.",
-            minutes,
-        ) % {"minutes": minutes}
-        form = self.get_form_class()(self.request)
-        form.fields["username"].initial = self.request.POST.get("username", "")
-        context = self.get_context_data(form=form, locked_out=message)
-        response = self.render_to_response(context, status=429)
-        response["Retry-After"] = str(seconds)
-        return response
+def lockout_seconds_left(request: HttpRequest, credentials: dict[str, Any] | None) -> int:
+    """Until the newest failure that counts against this username or address expires."""
+    from axes.models import AccessAttempt
+
+    cool_off = timedelta(seconds=settings.LOGIN_LOCKOUT_SECONDS)
+    username = lockout_username(request, credentials)
+    address = getattr(request, "axes_ip_address", None) or request.META.get("REMOTE_ADDR")
+    latest = (
+        AccessAttempt.objects.filter(Q(username=username) | Q(ip_address=address))
+        .order_by("-attempt_time")
+        .values_list("attempt_time", flat=True)
+        .first()
+    )
+    if latest is None:
+        return settings.LOGIN_LOCKOUT_SECONDS
+    return max(1, math.ceil((latest + cool_off - timezone.now()).total_seconds()))
+
+
+def locked_out_response(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """settings.AXES_LOCKOUT_CALLABLE: the login page again, saying for how long (429)."""
+    seconds = lockout_seconds_left(request, credentials)
+    minutes = max(1, math.ceil(seconds / 60))
+    message = ngettext(
+        "Too many failed log-in attempts. Try again in %(minutes)d minute.",
+        "Too many failed log-in attempts. Try again in %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
+    form = AuthenticationForm(request)
+    form.fields["username"].initial = request.POST.get("username", "")
+    response = render(
+        request,
+        "registration/login.html",
+        {"form": form, "locked_out": message, "next": request.POST.get("next", "")},
+        status=429,
+    )
+    response["Retry-After"] = str(seconds)
+    return response
 
 
 @login_required

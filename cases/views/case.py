@@ -42,6 +42,8 @@ from cases.forms import (
     MessageForm,
     NoteForm,
     RequestEvidenceForm,
+    ReversalApproveForm,
+    ReversalSendBackForm,
     ReviewAssignForm,
     ReviewDecideForm,
     SendBackForm,
@@ -83,8 +85,9 @@ def case_url(pk: int, anchor: str = "") -> str:
 # --- the page -----------------------------------------------------------------------------
 
 
-def _amount(order: Any) -> str:
-    return f"{format(order.crypto_amount.normalize(), 'f')} {order.asset}"
+def _amount(appeal: Appeal) -> str:
+    """The escrowed amount as the appeal froze it when it opened."""
+    return f"{format(appeal.crypto_amount.normalize(), 'f')} {appeal.asset}"
 
 
 def _replies(appeal: Appeal) -> dict[str, list[dict[str, str]]]:
@@ -193,6 +196,9 @@ def _forms(
         made["review_assign"] = ReviewAssignForm(reviewers=selectors.workers(escalations=True))
     if can.review_decide:
         made["review_decide"] = ReviewDecideForm()
+    if can.review_approve:
+        made["reversal_approve"] = ReversalApproveForm()
+        made["reversal_send_back"] = ReversalSendBackForm()
     # A refused form comes back with what was typed, but only if its action is still
     # open to this user in the case's fresh state (the loser of a claim race gets no
     # Claim button back).
@@ -219,7 +225,7 @@ def render_case(
     can = ctx["can"]
     ctx["forms"] = _forms(appeal, ctx, bound or {})
     ctx["bound_key"] = next(iter(bound), "") if bound else ""
-    ctx["amount"] = _amount(appeal.order)
+    ctx["amount"] = _amount(appeal)
     if can.message or can.request_evidence:
         ctx["replies"] = _replies(appeal)
     if can.decide:
@@ -261,8 +267,7 @@ def evidence_file(request: HttpRequest, pk: int, eid: int) -> HttpResponse:
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cross-Origin-Resource-Policy"] = "same-origin"
-    # Content-addressed, so the bytes never change; private: never in a shared cache.
-    response["Cache-Control"] = "private, max-age=86400"
+    # A party's document: never kept in any cache (cases.middleware.NoStoreMiddleware).
     if evidence.content_type == Evidence.ContentType.PDF:
         # A PDF opened in the browser runs in a sandbox: no scripts, no same-origin access.
         response["Content-Security-Policy"] = "sandbox"
@@ -310,7 +315,7 @@ def _act(
 ) -> HttpResponse:
     """Validate `form`, check the case is as the user saw it, call the service once; on
     success redirect back with a message, on refusal show the message and fresh state."""
-    if not request.user.has_perm(perm):
+    if not roles.has(request.user, perm):
         raise PermissionDenied
     appeal = get_object_or_404(Appeal.objects.only("id"), pk=pk)
     if not form.is_valid():
@@ -500,7 +505,7 @@ def escalate(request: HttpRequest, pk: int) -> HttpResponse:
 def _money_sentence(appeal: Appeal, outcome: str) -> str:
     order = appeal.order
     values = {
-        "amount": _amount(order),
+        "amount": _amount(appeal),
         "order": order.external_id,
         "appeal": appeal.pk,
     }
@@ -528,6 +533,7 @@ def verdict(request: HttpRequest, pk: int) -> HttpResponse:
             outcome=data["outcome"],
             responsible_party=data["responsible_party"],
             rule=form.rule_obj,
+            **form.rule_obj.citation(),
             rationale=data["rationale"],
         )
         action = form.account_action
@@ -548,7 +554,7 @@ def verdict(request: HttpRequest, pk: int) -> HttpResponse:
                 "draft": draft,
                 "rule": form.rule_obj,
                 "question": _money_sentence(appeal, data["outcome"]),
-                "four_eyes": lifecycle.four_eyes_required(appeal.order),
+                "four_eyes": lifecycle.four_eyes_required(appeal),
                 "action": action,
                 "action_label": dict(AccountAction.Kind.choices).get(action.kind) if action else "",
                 "action_targets": targets,
@@ -750,11 +756,47 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
         ReviewDecideForm(request.POST),
         perm=roles.HANDLE_ESCALATION,
         do=do,
-        success=lambda r: (
-            _("Verdict upheld.")
-            if r.state == "upheld"
-            else _("Verdict reversed; the exchange is told to compensate.")
+        success=lambda r: {
+            "upheld": _("Verdict upheld."),
+            "proposed": _(
+                "Reversal proposed. It is above the four-eyes threshold: it takes effect when "
+                "a second senior arbitrator or team lead approves it."
+            ),
+        }.get(r.state, _("Verdict reversed; the exchange is told to compensate.")),
+        anchor="review",
+    )
+
+
+@require_POST
+@staff_required
+def reversal_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    review_id = _review_id(pk)
+    return _act(
+        request,
+        pk,
+        "reversal_approve",
+        ReversalApproveForm(request.POST),
+        perm=roles.APPROVE,
+        do=lambda a, d: lifecycle.review_reversal_approve(review_id=review_id, actor=request.user),
+        success=_("Reversal approved; the exchange is told to compensate."),
+        anchor="review",
+    )
+
+
+@require_POST
+@staff_required
+def reversal_send_back(request: HttpRequest, pk: int) -> HttpResponse:
+    review_id = _review_id(pk)
+    return _act(
+        request,
+        pk,
+        "reversal_send_back",
+        ReversalSendBackForm(request.POST),
+        perm=roles.APPROVE,
+        do=lambda a, d: lifecycle.review_reversal_send_back(
+            review_id=review_id, actor=request.user, comment=d["comment"]
         ),
+        success=_("Reversal sent back to its reviewer."),
         anchor="review",
     )
 
@@ -765,7 +807,7 @@ def reviews(request: HttpRequest) -> HttpResponse:
     """Reviews assigned to me, waiting for a reviewer, with others, recently decided: for
     seniors and leads, and auditors (who read everything)."""
     user = request.user
-    reviewer = user.has_perm(roles.HANDLE_ESCALATION) or user.has_perm(roles.ASSIGN)
+    reviewer = roles.has(user, roles.HANDLE_ESCALATION) or roles.has(user, roles.ASSIGN)
     if not (reviewer or roles.Role.AUDITOR in roles.user_roles(user)):
         raise PermissionDenied
     return render(request, "cases/partials/case_reviews.html", selectors.reviews_for(user))

@@ -142,7 +142,7 @@ def _queue(
             }
             for c in queue_status_counts(now=now)
         ],
-        "can_claim": request.user.has_perm(roles.WORK),
+        "can_claim": roles.has(request.user, roles.WORK),
         "payment_methods": queue_payment_methods(),
         "assets": ASSET_SUGGESTIONS,
         "page_size": len(result.rows),
@@ -168,7 +168,7 @@ def _status_url(status: str) -> str:
 def claim_next(request: HttpRequest) -> HttpResponse:
     """Claim the most urgent unassigned open appeal and open it."""
     require_staff(request)
-    if not request.user.has_perm(roles.WORK):
+    if not roles.has(request.user, roles.WORK):
         raise PermissionDenied(_("Your role reads the queue but does not claim appeals."))
     try:
         appeal = lifecycle.appeal_claim_next(actor=request.user)

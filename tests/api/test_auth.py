@@ -110,11 +110,17 @@ def world() -> dict[str, Any]:
 
 # KPIs are for those who run the desk (team leads, risk, audit) and reporting services.
 METRICS_READERS = {"team_lead", "risk_analyst", "auditor", "service"}
+# The exchange's facts are written by its services only (contract v1.1): a staff session
+# that could write an order could lower it below four-eyes, one that could post chat could
+# speak as a party.
+SERVICE_WRITES = {"orders.post", "chat.post", "signals.post"}
 
 
 def allowed(access: str, call: Call, endpoint: str, caller: str) -> bool:
     if endpoint == "metrics.get":
         return caller in METRICS_READERS
+    if endpoint in SERVICE_WRITES:
+        return caller == "service"
     return {
         "all": True,
         "read": not call.writes,
@@ -213,6 +219,7 @@ def browser_session(make_user) -> APIClient:
             "password": "a long enough passphrase 42",
             "csrfmiddlewaretoken": client.cookies["csrftoken"].value,
         },
+        format="multipart",  # a browser's form post, not the API's JSON
     )
     assert response.status_code == 302, response.content[:300]
     assert "sessionid" in client.cookies

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cases.models import Appeal, Verdict
+from cases.models import SHORT_TEXT_MAX, Appeal, Verdict
 from tests.factories import appeal_in, open_appeal
 
 from .payloads import API, ISO_WITH_OFFSET, assert_error
@@ -74,7 +74,9 @@ def test_an_overlong_reason_is_refused(service_api, nothing_written):
 
     with nothing_written():
         response = service_api.post(
-            f"{API}/appeals/{appeal.pk}/cancel/", {"reason": "x" * 2001}, format="json"
+            f"{API}/appeals/{appeal.pk}/cancel/",
+            {"reason": "x" * (SHORT_TEXT_MAX + 1)},
+            format="json",
         )
 
     assert_error(response, 400, "reason")

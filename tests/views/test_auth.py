@@ -10,9 +10,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 
 PASSWORD = "a long enough passphrase 42"
 NOW = datetime(2026, 3, 14, 4, 0, tzinfo=UTC)
@@ -47,7 +45,7 @@ def fail(client: Client, times: int, username: str = "mei", **extra: Any) -> Any
     """`times` failed attempts; the last one answers 429 if it reached the limit."""
     for attempt in range(1, times + 1):
         response = log_in(client, username, "wrong password", **extra)
-        expected = 200 if attempt < settings.LOGIN_THROTTLE_FAILURES else 429
+        expected = 200 if attempt < settings.LOGIN_LOCKOUT_FAILURES else 429
         assert response.status_code == expected, attempt
     return response
 
@@ -178,12 +176,14 @@ def test_the_session_lasts_one_shift(mei):
     assert cookie["httponly"]
 
 
-# --- the brute-force guard ----------------------------------------------------------------
+# --- the brute-force guard (django-axes) -------------------------------------------------
+
+LIMIT = settings.LOGIN_LOCKOUT_FAILURES
 
 
 def test_repeated_failures_lock_the_username_out_and_say_for_how_long(mei):
     client = Client()
-    fail(client, settings.LOGIN_THROTTLE_FAILURES - 1)
+    fail(client, LIMIT - 1)
 
     locking = log_in(client, password="wrong again")
     # Even the right password is refused during the lockout, and unchecked.
@@ -199,7 +199,7 @@ def test_repeated_failures_lock_the_username_out_and_say_for_how_long(mei):
 def test_the_lockout_ends_after_its_time(mei):
     with time_machine.travel(NOW, tick=False) as traveller:
         client = Client()
-        fail(client, settings.LOGIN_THROTTLE_FAILURES)
+        fail(client, LIMIT)
         traveller.shift(timedelta(minutes=10))
         assert b"Try again in 5 minutes." in log_in(client).content
 
@@ -209,62 +209,148 @@ def test_the_lockout_ends_after_its_time(mei):
     assert response.status_code == 302
 
 
-def test_the_lock_is_per_username_and_address(mei, make_user):
-    other = make_user("arbitrator", username="oleg")
-    other.set_password(PASSWORD)
-    other.save()
-    fail(Client(), settings.LOGIN_THROTTLE_FAILURES, REMOTE_ADDR="10.0.0.9")
+def test_the_lock_follows_the_username_to_every_address(mei):
+    """Spreading guesses over many addresses does not buy more of them."""
+    for attempt in range(LIMIT):
+        log_in(Client(), password="wrong", REMOTE_ADDR=f"10.0.0.{attempt + 1}")
 
-    # The same name from another address, and another name from the same address, pass.
-    assert log_in(Client(), REMOTE_ADDR="10.0.0.10").status_code == 302
-    assert log_in(Client(), "oleg", REMOTE_ADDR="10.0.0.9").status_code == 302
+    assert log_in(Client(), REMOTE_ADDR="10.0.9.9").status_code == 429
+
+
+def test_an_address_that_fails_on_many_usernames_is_locked_out(mei, make_user):
+    """Password spraying: one guess on each of many names, from one address."""
+    for attempt in range(LIMIT):
+        log_in(Client(), f"name{attempt}", "guess", REMOTE_ADDR="10.0.0.9")
+
     assert log_in(Client(), REMOTE_ADDR="10.0.0.9").status_code == 429
+    # Mei herself, from her own desk, is not locked out by someone else's spraying.
+    assert log_in(Client(), REMOTE_ADDR="10.0.0.10").status_code == 302
 
 
 def test_the_username_is_matched_without_regard_to_case_or_spaces(mei):
-    fail(Client(), settings.LOGIN_THROTTLE_FAILURES, username="MEI ")
+    fail(Client(), LIMIT, username="MEI ")
 
-    assert log_in(Client()).status_code == 429
+    assert log_in(Client(), REMOTE_ADDR="10.1.1.1").status_code == 429
+
+
+@pytest.mark.parametrize("variant", ["ｍｅｉ", "ｍei", "Ｍei"], ids=["fullwidth", "one", "upper"])
+def test_a_lookalike_username_counts_against_the_same_name(mei, variant):
+    """Login normalises the username (NFKC): "ｍei" signs in as mei, so its failures must
+    count as mei's. It used to get a fresh counter, and then a session."""
+    fail(Client(), LIMIT, username="mei")
+
+    client = Client()
+    response = log_in(client, variant, REMOTE_ADDR="10.2.2.2")  # the right password
+
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_failures_under_lookalike_names_add_up(mei):
+    for attempt, variant in enumerate(["ｍｅｉ", "ｍei", " MEI", "Ｍｅｉ", "mei"][:LIMIT]):
+        log_in(Client(), variant, "wrong", REMOTE_ADDR=f"10.3.3.{attempt}")
+
+    assert log_in(Client(), REMOTE_ADDR="10.3.4.4").status_code == 429
+
+
+def test_a_lookalike_username_signs_in_as_the_user_when_not_locked(mei):
+    """The same normalisation login uses: the fullwidth name is mei."""
+    client = Client()
+    assert log_in(client, "ｍｅｉ").status_code == 302
+    assert client.session["_auth_user_id"] == str(mei.pk)
 
 
 def test_a_successful_login_clears_the_count(mei):
     client = Client()
-    fail(client, settings.LOGIN_THROTTLE_FAILURES - 1)
+    fail(client, LIMIT - 1)
     assert log_in(client).status_code == 302
     client.logout()
 
-    fail(client, settings.LOGIN_THROTTLE_FAILURES - 1)
+    fail(client, LIMIT - 1)
 
     assert log_in(client).status_code == 302
 
 
 def test_failures_for_unknown_usernames_are_throttled_too(db):
     client = Client()
-    fail(client, settings.LOGIN_THROTTLE_FAILURES - 1, username="ghost")
+    fail(client, LIMIT - 1, username="ghost")
 
     assert log_in(client, "ghost", "guess").status_code == 429
 
 
-def test_failed_logins_write_nothing_to_the_database(mei):
-    client = Client()
-    with CaptureQueriesContext(connection) as queries:
-        fail(client, settings.LOGIN_THROTTLE_FAILURES + 2)
+class BrokenCache:
+    """A cache whose every call fails, as Redis does when it is down."""
 
-    writes = [
-        q["sql"]
-        for q in queries
-        if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
-    ]
-    assert writes == []
+    def __getattr__(self, name: str) -> Any:
+        def broken(*args: Any, **kwargs: Any) -> Any:
+            raise ConnectionError("cache is down")
+
+        return broken
+
+
+def test_the_lock_holds_when_the_cache_is_down(mei, monkeypatch):
+    """Fail closed: the counts live in the database (django-axes' database handler), so a
+    cache outage neither forgets a lockout nor stops counting failures."""
+    import django.core.cache
+
+    client = Client()
+    fail(client, LIMIT - 1)
+    monkeypatch.setattr(django.core.cache, "cache", BrokenCache())
+    monkeypatch.setattr(django.core.cache.caches, "__getitem__", lambda self, alias: BrokenCache())
+
+    assert log_in(client, password="wrong").status_code == 429
+    assert log_in(client).status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_admin_login_counts_the_same_failures(mei):
+    fail(Client(), LIMIT - 1)
+
+    response = Client().post(
+        "/admin/login/", {"username": "ｍei", "password": "wrong", "next": "/admin/"}
+    )
+
+    assert response.status_code == 429
+
+
+def test_repeated_failures_keep_one_row_per_client(mei):
+    """The database holds one attempt row per username, address and browser, however
+    many guesses: a bot cannot fill the table by retrying."""
+    from axes.models import AccessAttempt
+
+    fail(Client(), LIMIT + 3)
+
+    assert AccessAttempt.objects.count() == 1
+    attempt = AccessAttempt.objects.get()
+    assert attempt.username == "mei"
+    assert "wrong password" not in attempt.post_data
 
 
 def test_a_lockout_is_logged(mei, caplog):
     with caplog.at_level("WARNING", logger="cases.login"):
-        fail(Client(), settings.LOGIN_THROTTLE_FAILURES - 1)
+        fail(Client(), LIMIT - 1)
         log_in(Client(), password="nope")
 
     assert "login locked out" in caplog.text
     assert "'mei'" in caplog.text
+
+
+# --- no password reset --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/accounts/password_reset/",
+        "/accounts/password_reset/done/",
+        "/accounts/reset/MQ/set-password/",
+        "/accounts/reset/done/",
+    ],
+)
+def test_there_is_no_anonymous_password_reset(db, path):
+    """The desk sends no e-mail: an anonymous reset form would only probe usernames."""
+    assert Client().get(path).status_code == 404
+    assert Client().post(path, {"email": "mei@desk.example"}).status_code in (403, 404)
 
 
 # --- CSRF and headers ---------------------------------------------------------------------

@@ -224,6 +224,8 @@ def test_it_shows_notes_timeline_and_audit_trail(client, arbitrator):
         "appeal.opened",
         "appeal.claimed",
         "appeal.evidence_requested",
+        # What the desk said to the party, as its own entry (a DeskMessage).
+        "party.message_sent",
         "note.added",
     ]
     assert "appeal.evidence_requested" in body

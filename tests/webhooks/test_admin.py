@@ -97,11 +97,11 @@ def test_an_arbitrator_cannot_retry(
 ) -> None:
     client = Client()
     client.force_login(arbitrator)
+    # Deliveries name subscriber URLs and their errors: team leads only, not even shown.
     page = client.get(reverse(CHANGELIST))
-    assert page.status_code == 200
-    assert "retry_now" not in page.content.decode()
+    assert page.status_code == 403
 
-    retry(client, deliveries, django_capture_on_commit_callbacks)
+    assert retry(client, deliveries, django_capture_on_commit_callbacks).status_code == 403
 
     assert receiver.received() == []
     assert not AuditEntry.objects.filter(action="webhook_delivery.retried").exists()

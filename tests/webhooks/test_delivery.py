@@ -102,7 +102,8 @@ def test_a_500_marks_it_failed_with_a_jittered_backoff(
     assert delivery.status == Status.FAILED
     assert delivery.attempts == 1
     assert delivery.last_status_code == 500
-    assert delivery.last_error == "HTTP 500: nope"
+    # The status and our words for it; never what the subscriber's body said ("nope").
+    assert delivery.last_error == "HTTP 500 Internal Server Error"
     assert delivery.delivered_at is None
     assert retry_at == delivery.next_attempt_at
     # First retry: full jitter over [0, base].
