@@ -23,7 +23,12 @@ def _flatten(detail: Any, path: str = "") -> dict[str, list[str]]:
     if isinstance(detail, dict):
         result: dict[str, list[str]] = {}
         for key, value in detail.items():
-            result.update(_flatten(value, f"{path}.{key}" if path else str(key)))
+            if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+                # A batch item, keyed by its index: "[3].sender", as for a list.
+                segment = f"{path}[{key}]"
+            else:
+                segment = f"{path}.{key}" if path else str(key)
+            result.update(_flatten(value, segment))
         return result
     if isinstance(detail, list):
         if all(not isinstance(item, (dict, list)) for item in detail):

@@ -78,15 +78,18 @@ class AuditedAdmin(NoDeleteAdmin):
     audit_fields: tuple[str, ...] = ()
 
     def save_model(self, request: HttpRequest, obj: Model, form: forms.ModelForm, change: bool):
-        fields = [f for f in self.audit_fields if f in form.changed_data or not change]
-        before = {f: form.initial.get(f) for f in fields} if change else {}
+        manager = type(obj)._default_manager
+        old = manager.filter(pk=obj.pk).values(*self.audit_fields).first() if change else None
         super().save_model(request, obj, form, change)
+        changed = [f for f in self.audit_fields if old is None or old[f] != getattr(obj, f)]
+        if not changed:
+            return
         audit_record(
             actor=request.user,
-            action=f"{obj._meta.model_name}.{'updated' if change else 'created'}",
+            action=f"{obj._meta.model_name}.{'updated' if old else 'created'}",
             obj=obj,
-            before=before,
-            after={f: getattr(obj, f) for f in fields},
+            before={f: old[f] for f in changed} if old else {},
+            after={f: getattr(obj, f) for f in changed},
         )
 
 
@@ -270,7 +273,7 @@ class RuleAdmin(NoDeleteAdmin):
         return ()
 
     def save_model(self, request: HttpRequest, obj: Rule, form: forms.ModelForm, change: bool):
-        rule_save(rule=obj, changed=list(form.changed_data), actor=request.user)
+        rule_save(rule=obj, actor=request.user)
 
 
 @admin.register(CannedReply)

@@ -200,6 +200,9 @@ class QueueFilter(django_filters.FilterSet):
             assignees += [(str(pk), username) for pk, username in workers]
         self.filters["assignee"].extra["choices"] = assignees
         current = data.get("language", "")
+        if "\x00" in current:
+            # No language holds NUL (PostgreSQL text cannot): not a choice, a form error.
+            current = ""
         self.filters["language"].extra["choices"] = [
             (code, code) for code in sorted({*languages, *([current] if current else [])})
         ]

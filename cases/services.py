@@ -410,10 +410,12 @@ def webhook_subscriber_save(
     return subscriber
 
 
-def rule_save(*, rule: Rule, changed: list[str], actor: AbstractBaseUser | None) -> Rule:
-    """Create or edit a rule of the rulebook, audited. The code of a rule that verdicts
-    cite never changes (retire it and add a new one); verdicts keep the title and text
-    they cited (Verdict.rule_code/rule_title/rule_text), so editing those is safe."""
+def rule_save(*, rule: Rule, actor: AbstractBaseUser | None) -> Rule:
+    """Create or edit a rule of the rulebook, audited with each changed field before and
+    after. The code of a rule that verdicts cite never changes (retire it and add a new
+    one); verdicts keep the title and text they cited (Verdict.rule_code, rule_title,
+    rule_text), so editing those is safe."""
+    fields = ["code", "title", "text", "reasons", "active"]
     with transaction.atomic():
         old = Rule.objects.select_for_update().filter(pk=rule.pk).first() if rule.pk else None
         if (
@@ -429,14 +431,15 @@ def rule_save(*, rule: Rule, changed: list[str], actor: AbstractBaseUser | None)
                 % {"code": old.code},
                 field="code",
             )
-        fields = ["code", "title", "text", "reasons", "active"]
-        before = {f: getattr(old, f) for f in fields if f in changed} if old else {}
+        changed = [f for f in fields if old is None or getattr(old, f) != getattr(rule, f)]
+        if not changed:
+            return rule
         rule.save()
         audit_record(
             actor=actor,
             action="rule.created" if old is None else "rule.updated",
             obj=rule,
-            before=before,
-            after={f: getattr(rule, f) for f in fields if old is None or f in changed},
+            before={f: getattr(old, f) for f in changed} if old else {},
+            after={f: getattr(rule, f) for f in changed},
         )
     return rule

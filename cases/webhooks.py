@@ -36,6 +36,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from requests_hardened import Config, HTTPSession
 from requests_hardened.ip_filter import InvalidIPAddress
 
@@ -68,25 +69,25 @@ def url_refusal(url: str, *, resolve: bool = True) -> str | None:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        return "is not a valid URL"
+        return _("is not a valid URL")
     if parts.scheme not in ("http", "https"):
-        return "must be an http or https URL"
+        return _("must be an http or https URL")
     host = (parts.hostname or "").rstrip(".").lower()
     if not host:
-        return "has no host"
+        return _("has no host")
     if settings.WEBHOOK_ALLOW_PRIVATE_URLS:
         return None
     if host in METADATA_HOSTS or host == "localhost" or host.endswith(".localhost"):
-        return "points at an internal host"
+        return _("points at an internal host")
     if not resolve:
         return None
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
-        return "does not resolve to an address"
+        return _("does not resolve to an address")
     for *_rest, sockaddr in infos:
         if address_is_internal(ipaddress.ip_address(sockaddr[0].split("%")[0])):
-            return "resolves to a loopback, private, link-local or metadata address"
+            return _("resolves to a loopback, private, link-local or metadata address")
     return None
 
 

@@ -184,15 +184,22 @@ def service_account(make_user):
 def _desk_state() -> dict[str, list]:
     from cases.models import (
         AccountAction,
+        AccountSignal,
         Appeal,
         AppealStatusChange,
         AuditEntry,
         AuditHead,
+        ChatMessage,
+        DeskMessage,
         Note,
+        Order,
         OutboxEvent,
+        Rule,
         Trader,
         Verdict,
+        VerdictReview,
         WebhookDelivery,
+        WebhookSubscriber,
     )
     from evidence.models import Evidence
 
@@ -206,9 +213,16 @@ def _desk_state() -> dict[str, list]:
             Note,
             OutboxEvent,
             WebhookDelivery,
+            WebhookSubscriber,
             Verdict,
+            VerdictReview,
             AccountAction,
             Trader,
+            AccountSignal,
+            Order,
+            ChatMessage,
+            DeskMessage,
+            Rule,
             Evidence,
         )
     }

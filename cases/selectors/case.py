@@ -320,7 +320,10 @@ def chat_lines(appeal: Appeal, *, q: str = "") -> tuple[list[ChatLine], int | No
         .order_by("sent_at", "id")
     )
     desk = DeskMessage.objects.filter(appeal__order_id=appeal.order_id).select_related("sent_by")
-    if q:
+    if "\x00" in q:
+        # No stored text holds NUL (PostgreSQL text cannot), so nothing matches.
+        messages, desk = messages.none(), desk.none()
+    elif q:
         messages = messages.filter(text__icontains=q)
         desk = desk.filter(text__icontains=q)
     pattern = tools.watch_pattern()

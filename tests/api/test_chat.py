@@ -155,3 +155,63 @@ def test_an_unknown_order_is_404(service_api):
     assert_error(service_api.get(f"{API}/orders/NOPE/chat/"), 404)
     assert_error(service_api.post(f"{API}/orders/NOPE/chat/", [message("M-1")], format="json"), 404)
     assert not ChatMessage.objects.exists()
+
+
+# --- who said it ----------------------------------------------------------------------------
+
+
+def test_each_message_records_the_service_account_that_sent_it(service_api, order):
+    service_api.post(URL, [message("M-1"), message("M-2", sender="seller")], format="json")
+
+    sources = set(ChatMessage.objects.values_list("source__username", flat=True))
+
+    assert sources == {"svc-p2p-order-service"}
+
+
+@pytest.mark.parametrize("role", ["arbitrator", "senior_arbitrator", "team_lead"])
+def test_no_staff_member_can_post_as_a_party(role_api, order, nothing_written, role):
+    """As reported: a staff session posted a message as the "seller" and it showed as the
+    seller's, with no trace."""
+    with nothing_written():
+        response = role_api(role).post(URL, [message("M-FORGED", sender="seller")], format="json")
+
+    assert_error(response, 403)
+    assert not ChatMessage.objects.filter(external_id="M-FORGED").exists()
+
+
+def test_the_service_refuses_a_staff_actor_too(order, arbitrator):
+    from arbitration.exceptions import NotAllowed
+    from cases.services import chat_ingest
+    from tests.factories import ChatMessageDataFactory
+
+    with pytest.raises(NotAllowed):
+        chat_ingest(order=order, messages=[ChatMessageDataFactory()], actor=arbitrator)
+
+
+# --- idempotent per order ---------------------------------------------------------------------
+
+
+def test_another_orders_message_id_is_a_per_item_conflict(service_api, order, nothing_written):
+    """It used to be counted as a duplicate and silently dropped."""
+    OrderFactory(external_id="ORD-OTHER")
+    service_api.post(f"{API}/orders/ORD-OTHER/chat/", [message("M-SHARED")], format="json")
+
+    with nothing_written():
+        response = service_api.post(
+            URL, [message("M-NEW"), message("M-SHARED"), message("M-NEW-2")], format="json"
+        )
+
+    body = assert_error(response, 409, "[1].external_id")
+    assert set(body["errors"]) == {"[1].external_id"}
+    assert "another order" in body["errors"]["[1].external_id"][0]
+    assert not ChatMessage.objects.filter(order=order).exists()
+
+
+def test_the_same_id_resent_to_its_own_order_is_still_a_duplicate(service_api, order):
+    OrderFactory(external_id="ORD-OTHER")
+    service_api.post(f"{API}/orders/ORD-OTHER/chat/", [message("M-SHARED")], format="json")
+    service_api.post(URL, [message("M-1")], format="json")
+
+    response = service_api.post(URL, [message("M-1")], format="json")
+
+    assert response.json() == {"created": 0, "duplicates": 1}

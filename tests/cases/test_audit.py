@@ -1,10 +1,23 @@
-"""The audit log is a hash chain: any edit, deletion or re-link is found, at its seq."""
+"""The audit log is a keyed hash chain: any edit, deletion or re-link is found, at its
+seq, even by a forger who recomputes hashes; on PostgreSQL the table refuses edits.
+
+The tampering tests play someone with database access who also switched the append-only
+triggers off (as only the table's owner can, `forged()`): what they change must still be
+found by `verify_audit`.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import importlib
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.utils import DatabaseError
 
 from cases.audit import GENESIS, audit_record, audit_verify, entry_digest
 from cases.lifecycle import appeal_claim, note_add
@@ -12,6 +25,25 @@ from cases.models import AuditEntry, AuditHead
 from tests.factories import TraderFactory, appeal_in, open_appeal
 
 pytestmark = pytest.mark.django_db
+
+
+@contextmanager
+def forged() -> Iterator[None]:
+    """Tamper as the table owner: the append-only triggers off (PostgreSQL), then on."""
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        with connection.cursor() as cursor:
+            # ALTER TABLE waits for no deferred foreign-key check of this transaction.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("ALTER TABLE cases_auditentry DISABLE TRIGGER USER")
+    try:
+        yield
+    finally:
+        if postgres:
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute("ALTER TABLE cases_auditentry ENABLE TRIGGER USER")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 @pytest.fixture
@@ -70,7 +102,8 @@ def middle(chain: list[AuditEntry]) -> int:
 
 def test_an_edited_after_is_found(chain):
     seq = middle(chain)
-    AuditEntry.objects.filter(seq=seq).update(after={"status": "resolved"})
+    with forged():
+        AuditEntry.objects.filter(seq=seq).update(after={"status": "resolved"})
 
     checked, broken = audit_verify()
 
@@ -81,24 +114,28 @@ def test_an_edited_after_is_found(chain):
 
 def test_an_edited_action_is_found(chain):
     seq = middle(chain)
-    AuditEntry.objects.filter(seq=seq).update(action="note.added")
+    with forged():
+        AuditEntry.objects.filter(seq=seq).update(action="note.added")
     assert audit_verify()[1].seq == seq
 
 
 def test_an_edited_actor_is_found(chain, senior):
     seq = middle(chain)
-    AuditEntry.objects.filter(seq=seq).update(actor=senior, actor_label=senior.username)
+    with forged():
+        AuditEntry.objects.filter(seq=seq).update(actor=senior, actor_label=senior.username)
     assert audit_verify()[1].seq == seq
 
 
 def test_an_edit_in_the_first_entry_is_found(chain):
-    AuditEntry.objects.filter(seq=1).update(before={"status": "resolved"})
+    with forged():
+        AuditEntry.objects.filter(seq=1).update(before={"status": "resolved"})
     assert audit_verify()[1].seq == 1
 
 
 def test_a_deleted_middle_entry_is_found(chain):
     seq = middle(chain)
-    AuditEntry.objects.filter(seq=seq).delete()
+    with forged():
+        AuditEntry.objects.filter(seq=seq).delete()
 
     checked, broken = audit_verify()
 
@@ -108,13 +145,15 @@ def test_a_deleted_middle_entry_is_found(chain):
 
 
 def test_a_deleted_first_entry_is_found(chain):
-    AuditEntry.objects.filter(seq=1).delete()
+    with forged():
+        AuditEntry.objects.filter(seq=1).delete()
     assert audit_verify()[1].seq == 1
 
 
 def test_a_deleted_last_entry_is_found(chain):
     last = chain[-1].seq
-    AuditEntry.objects.filter(seq=last).delete()
+    with forged():
+        AuditEntry.objects.filter(seq=last).delete()
 
     checked, broken = audit_verify()
 
@@ -124,7 +163,8 @@ def test_a_deleted_last_entry_is_found(chain):
 
 def test_a_changed_prev_hash_is_found(chain):
     seq = middle(chain)
-    AuditEntry.objects.filter(seq=seq).update(prev_hash="f" * 64)
+    with forged():
+        AuditEntry.objects.filter(seq=seq).update(prev_hash="f" * 64)
     checked, broken = audit_verify()
     assert broken.seq == seq
     assert "previous" in broken.reason
@@ -133,10 +173,11 @@ def test_a_changed_prev_hash_is_found(chain):
 def test_a_forged_entry_with_a_recomputed_hash_breaks_the_next_link(chain):
     """Re-hashing an edited row does not help: the next entry still points at the old hash."""
     seq = middle(chain)
-    forged = AuditEntry.objects.get(seq=seq)
-    forged.after = {**forged.after, "forged": True}
-    forged.hash = entry_digest(forged)
-    forged.save()
+    entry = AuditEntry.objects.get(seq=seq)
+    entry.after = {**entry.after, "forged": True}
+    entry.hash = entry_digest(entry)
+    with forged():
+        entry.save()
 
     assert audit_verify()[1].seq == seq + 1
 
@@ -168,16 +209,142 @@ def test_verify_audit_passes_an_intact_chain(chain, capsys):
 )
 def test_verify_audit_names_the_first_broken_entry(tamper, chain):
     seq = middle(chain)
-    tamper(seq)
+    with forged():
+        tamper(seq)
     with pytest.raises(CommandError, match=rf"#{seq}\b"):
         call_command("verify_audit")
 
 
 def test_verify_audit_exits_non_zero_from_the_shell(chain):
     """Run as `manage.py verify_audit`, a broken chain is a failing exit status."""
-    AuditEntry.objects.filter(seq=chain[-1].seq).delete()
+    with forged():
+        AuditEntry.objects.filter(seq=chain[-1].seq).delete()
     with pytest.raises(SystemExit) as exit_info:
         from django.core.management import ManagementUtility
 
         ManagementUtility(["manage.py", "verify_audit"]).execute()
     assert exit_info.value.code not in (0, None)
+
+
+# --- a forger with database access ---------------------------------------------------------
+
+
+def plain_sha256_link(entry: AuditEntry) -> str:
+    """The old, unkeyed link: what anyone who can read the code can recompute."""
+    payload = {
+        "seq": entry.seq,
+        "created_at": entry.created_at.isoformat(),
+        "actor": entry.actor_id,
+        "actor_label": entry.actor_label,
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "appeal": entry.appeal_id,
+        "before": entry.before,
+        "after": entry.after,
+    }
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256((entry.prev_hash + canonical).encode()).hexdigest()
+
+
+def test_a_forger_who_rewrites_a_row_and_recomputes_the_whole_chain_is_found(chain):
+    """As reported: rewriting a row and recomputing the plain SHA-256 chain from there to
+    the head passed verify_audit. Without the key (it is not in the database) no
+    recomputed chain verifies."""
+    seq = middle(chain)
+    with forged():
+        prev = AuditEntry.objects.get(seq=seq - 1).hash
+        for entry in AuditEntry.objects.filter(seq__gte=seq).order_by("seq"):
+            if entry.seq == seq:
+                entry.after = {**entry.after, "status": "resolved", "forged": True}
+            entry.prev_hash = prev
+            entry.hash = plain_sha256_link(entry)
+            entry.save()
+            prev = entry.hash
+        AuditHead.objects.filter(pk=1).update(hash=prev)
+
+    checked, broken = audit_verify()
+
+    assert broken is not None and broken.seq == seq
+    with pytest.raises(CommandError, match=rf"#{seq}\b"):
+        call_command("verify_audit")
+
+
+def test_a_chain_verifies_only_under_its_own_key(chain):
+    assert audit_verify() == (len(chain), None)
+    checked, broken = audit_verify(key=b"x" * 64)
+    assert (checked, broken.seq) == (0, 1)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE cases_auditentry SET action = 'note.added' WHERE seq = 1",
+        "UPDATE cases_auditentry SET hash = hash",
+        "DELETE FROM cases_auditentry WHERE seq = 1",
+        "TRUNCATE cases_auditentry",
+    ],
+    ids=["edit", "no-op-update", "delete", "truncate"],
+)
+def test_postgresql_refuses_to_edit_the_audit_log(chain, statement):
+    if connection.vendor != "postgresql":
+        pytest.skip("the append-only triggers are PostgreSQL's")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        with connection.cursor() as cursor:
+            # So TRUNCATE reaches the trigger rather than waiting on deferred FK checks.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(statement)
+    assert audit_verify() == (len(chain), None)
+
+
+@pytest.mark.postgres
+def test_the_orm_cannot_edit_or_delete_an_entry_either(chain):
+    if connection.vendor != "postgresql":
+        pytest.skip("the append-only triggers are PostgreSQL's")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEntry.objects.filter(seq=1).update(action="x")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEntry.objects.filter(seq=1).delete()
+
+
+# --- the upgrade from the unkeyed chain ------------------------------------------------------
+
+RESEAL = importlib.import_module("cases.migrations.0013_audit_keyed_append_only")
+
+
+def make_legacy(chain: list[AuditEntry]) -> None:
+    """Re-link the chain as the previous release did: plain SHA-256."""
+    from cases.audit import GENESIS as START
+
+    prev = START
+    with forged():
+        for entry in AuditEntry.objects.order_by("seq"):
+            entry.prev_hash = prev
+            entry.hash = plain_sha256_link(entry)
+            entry.save()
+            prev = entry.hash
+        AuditHead.objects.filter(pk=1).update(hash=prev)
+
+
+def test_the_migration_reseals_an_intact_legacy_chain(chain):
+    from django.apps import apps
+
+    make_legacy(chain)
+    assert audit_verify()[1] is not None  # the old links do not verify under the key
+
+    with forged():
+        RESEAL.reseal(apps, None)
+
+    assert audit_verify() == (len(chain), None)
+
+
+def test_the_migration_refuses_to_bless_a_tampered_legacy_chain(chain):
+    from django.apps import apps
+
+    make_legacy(chain)
+    seq = middle(chain)
+    with forged():
+        AuditEntry.objects.filter(seq=seq).update(action="note.added")
+        with pytest.raises(RuntimeError, match=rf"#{seq}\b"):
+            RESEAL.reseal(apps, None)

@@ -322,6 +322,23 @@ def test_the_same_chat_batch_posted_twice_at_once_is_stored_once():
     assert ChatMessage.objects.filter(order=order).count() == 5
 
 
+def test_one_message_id_posted_to_two_orders_at_once_is_never_silently_dropped():
+    """Each batch holds its own order's row lock, so both may read "id unused": the unique
+    index keeps one copy and the other batch must say so, not count it as stored."""
+    first, second = OrderFactory(), OrderFactory()
+    message = ChatMessageDataFactory(external_id="M-CONTESTED")
+
+    outcomes = run_together(
+        lambda: chat_ingest(order=first, messages=[message]),
+        lambda: chat_ingest(order=second, messages=[message]),
+    )
+
+    assert sorted(o.ok for o in outcomes) == [False, True], [o.error for o in outcomes]
+    assert [type(o.error) for o in outcomes if not o.ok] == [Conflict]
+    assert [o.value for o in outcomes if o.ok] == [(1, 0)]
+    assert ChatMessage.objects.filter(external_id="M-CONTESTED").count() == 1
+
+
 # --- the audit chain ----------------------------------------------------------------------
 
 

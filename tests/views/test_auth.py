@@ -444,4 +444,18 @@ def test_secure_cookie_settings_behind_tls(monkeypatch):
     assert loaded["CSRF_COOKIE_SECURE"] is True
     assert loaded["LANGUAGE_COOKIE_SECURE"] is True
     assert loaded["SECURE_HSTS_SECONDS"] > 0
+    # Plain HTTP is redirected: no session cookie travels in the clear.
+    assert loaded["SECURE_SSL_REDIRECT"] is True
     assert loaded["SESSION_COOKIE_SAMESITE"] == loaded["CSRF_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_plain_http_is_redirected_to_https_behind_tls(mei, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+    plain = Client().get("/accounts/login/")
+    behind_tls = Client().get("/accounts/login/", HTTP_X_FORWARDED_PROTO="https")
+
+    assert plain.status_code == 301
+    assert plain["Location"].startswith("https://")
+    assert behind_tls.status_code == 200

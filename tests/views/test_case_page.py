@@ -415,3 +415,80 @@ def test_traders_are_not_loaded_one_by_one(client, arbitrator):
     trader_table = Trader._meta.db_table
     lone = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("SELECT")]
     assert sum(f'FROM "{trader_table}"' in sql for sql in lone) == 0
+
+
+# --- whose voice: the desk's messages and the chat's sources (issue 8) ----------------------
+
+
+def test_what_the_desk_sends_a_party_shows_in_the_chat_as_the_desks(client, arbitrator):
+    from cases import tools
+    from cases.models import AuditEntry, DeskMessage, OutboxEvent
+
+    appeal = appeal_in("in_review", worker=arbitrator)
+    base = timezone.now() - timedelta(minutes=10)
+    say(appeal.order, "seller", "I have not received anything.", base)
+    tools.party_message_send(
+        appeal_id=appeal.pk, actor=arbitrator, party="seller", text="Please check your bank."
+    )
+
+    response = get_page(client, arbitrator, appeal)
+
+    lines = response.context["chat"]
+    assert [line.css for line in lines] == ["from-seller", "from-desk"]
+    desk = lines[-1]
+    assert desk.who == "Desk to the seller" and desk.via == "arbitrator"
+    body = response.content.decode()
+    assert 'class="chat-msg from-desk' in body and "Please check your bank." in body
+    # Its own row, event and audit entry; never a chat line in a party's name.
+    message = DeskMessage.objects.get()
+    assert (message.party, message.kind, message.sent_by) == ("seller", "notice", arbitrator)
+    assert message.event.type == OutboxEvent.Type.PARTY_MESSAGE
+    assert AuditEntry.objects.filter(action="party.message_sent", object_id=str(message.pk))
+    assert not ChatMessage.objects.filter(text="Please check your bank.").exists()
+
+
+def test_an_evidence_request_is_a_desk_message_with_its_deadline(client, arbitrator):
+    appeal = appeal_in("awaiting_evidence", worker=arbitrator)
+
+    line = get_page(client, arbitrator, appeal).context["chat"][-1]
+
+    assert line.desk is not None and line.desk.kind == "evidence_request"
+    assert line.desk.due_at == appeal.evidence_due_at
+
+
+def test_a_chat_line_names_the_service_that_delivered_it(client, arbitrator, service_account):
+    appeal = appeal_in("in_review", worker=arbitrator)
+    message = say(appeal.order, "buyer", "Paid.", timezone.now())
+    ChatMessage.objects.filter(pk=message.pk).update(source=service_account)
+
+    response = get_page(client, arbitrator, appeal)
+
+    [line] = response.context["chat"]
+    assert line.via == service_account.username
+    assert f"via {service_account.username}" in response.content.decode()
+
+
+# --- nothing private is cached ------------------------------------------------------------
+
+
+def test_case_pages_evidence_and_the_api_are_never_stored(client, arbitrator, service_account):
+    from rest_framework.test import APIClient
+
+    service_api = APIClient()
+    service_api.force_authenticate(service_account)
+    appeal = appeal_in("in_review", worker=arbitrator)
+    evidence = add_evidence(appeal, arbitrator)
+    client.force_login(arbitrator)
+
+    responses = [
+        client.get(reverse("cases:case", args=[appeal.pk])),
+        client.get(reverse("cases:queue")),
+        client.get(reverse("cases:evidence_file", args=[appeal.pk, evidence.pk])),
+        service_api.get(f"/api/v1/appeals/{appeal.pk}/"),
+        service_api.get("/api/v1/appeals/"),
+    ]
+
+    for response in responses:
+        assert response.status_code == 200
+        assert "no-store" in response["Cache-Control"], response.request["PATH_INFO"]
+        assert "private" in response["Cache-Control"]

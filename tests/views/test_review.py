@@ -233,3 +233,118 @@ def test_the_reviews_page_needs_a_login(client):
     response = client.get(reverse("cases:reviews"))
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+# --- a reversal above the four-eyes threshold needs two people ------------------------------
+
+
+@pytest.fixture
+def big_case(arbitrator, senior, senior2, lead):
+    """A resolved 25,000 USDT case (above four-eyes), approved by `senior`, whose buyer
+    had another case `senior` handled: `senior2` reviews, `lead` is the second pair."""
+    from cases import lifecycle
+
+    buyer = TraderFactory()
+    appeal_in(S.IN_REVIEW, worker=senior, order=OrderFactory(buyer=buyer))
+    appeal = appeal_in(
+        S.RESOLVED, worker=arbitrator, approver=senior, order=OrderFactory(buyer=buyer, large=True)
+    )
+    lifecycle.review_request(appeal_id=appeal.pk, party="seller", reason="Edited.", actor=None)
+    review = VerdictReview.objects.get(appeal=appeal)
+    lifecycle.review_assign(review_id=review.pk, reviewer=senior2, actor=lead)
+    return appeal
+
+
+REVERSE = {
+    "decision": "reverse",
+    "outcome": "return_to_seller",
+    "responsible_party": "buyer",
+    "rationale": "The buyer's voucher is a recycled screenshot.",
+}
+
+
+def reversed_events(appeal: Appeal):
+    return OutboxEvent.objects.filter(appeal=appeal, type="verdict.reversed")
+
+
+def test_a_large_reversal_is_only_proposed_until_a_second_senior_approves(
+    client, senior2, lead, big_case
+):
+    client.force_login(senior2)
+    response = client.post(url("case_review_decide", big_case), REVERSE, follow=True)
+
+    review = VerdictReview.objects.get(appeal=big_case)
+    assert review.state == VerdictReview.State.PROPOSED
+    assert review.corrected_outcome == "return_to_seller"
+    assert not reversed_events(big_case).exists()
+    assert "four-eyes" in response.content.decode()
+    # The reviewer cannot approve their own reversal: not offered, and refused if posted.
+    assert "reversal_approve" not in response.context["forms"]
+    assert client.post(url("case_reversal_approve", big_case)).status_code == 403
+    assert not reversed_events(big_case).exists()
+
+    client.force_login(lead)
+    page = client.get(reverse("cases:case", args=[big_case.pk]))
+    assert "reversal_approve" in page.context["forms"]
+    response = client.post(url("case_reversal_approve", big_case))
+
+    assert response.status_code == 302
+    review.refresh_from_db()
+    assert (review.state, review.approved_by) == (VerdictReview.State.REVERSED, lead)
+    [event] = reversed_events(big_case)
+    assert event.data["corrected_outcome"] == "return_to_seller"
+    assert event.data["approved_by"] == "lead"
+    assert event.data["crypto_amount"] == "25000.00000000"
+
+
+def test_a_proposed_reversal_can_be_sent_back_to_its_reviewer(client, senior2, lead, big_case):
+    client.force_login(senior2)
+    client.post(url("case_review_decide", big_case), REVERSE)
+    client.force_login(lead)
+
+    response = client.post(
+        url("case_reversal_send_back", big_case), {"comment": "The voucher is genuine."}
+    )
+
+    assert response.status_code == 302
+    review = VerdictReview.objects.get(appeal=big_case)
+    assert review.state == VerdictReview.State.PENDING
+    assert review.corrected_outcome == ""
+    assert review.approval_comment == "The voucher is genuine."
+    assert not reversed_events(big_case).exists()
+    # Back with the reviewer, who may decide again.
+    client.force_login(senior2)
+    assert "review_decide" in client.get(url("case", big_case)).context["forms"]
+
+
+def test_a_senior_who_handled_the_parties_cases_cannot_approve(
+    client, senior, senior2, big_case, nothing_written
+):
+    from arbitration.exceptions import InvalidInput
+    from cases import lifecycle
+
+    client.force_login(senior2)
+    client.post(url("case_review_decide", big_case), REVERSE)
+    review = VerdictReview.objects.get(appeal=big_case)
+
+    with nothing_written(), pytest.raises(InvalidInput):
+        lifecycle.review_reversal_approve(review_id=review.pk, actor=senior)
+
+
+def test_an_arbitrator_cannot_approve_a_reversal(client, senior2, big_case, make_user):
+    client.force_login(senior2)
+    client.post(url("case_review_decide", big_case), REVERSE)
+    client.force_login(make_user("arbitrator"))
+
+    assert client.post(url("case_reversal_approve", big_case)).status_code == 403
+    assert not reversed_events(big_case).exists()
+
+
+def test_the_database_refuses_a_reviewer_approving_their_own_reversal(senior2, big_case):
+    from django.db import IntegrityError, transaction
+
+    review = VerdictReview.objects.get(appeal=big_case)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        VerdictReview.objects.filter(pk=review.pk).update(
+            state="reversed", corrected_outcome="return_to_seller", approved_by=senior2
+        )
