@@ -35,6 +35,8 @@ $(STAMP): requirements.txt requirements-dev.txt | $(PY)
 
 venv: $(STAMP)
 
+# The demo may post webhooks to a receiver on this machine (127.0.0.1); production may not.
+run: export WEBHOOK_ALLOW_PRIVATE_URLS ?= 1
 run: venv
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --if-empty

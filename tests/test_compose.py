@@ -76,3 +76,12 @@ def test_app_services_get_database_and_redis_urls(services, name):
     assert env["REDIS_URL"].startswith("redis://redis:6379")
     assert env.get("SECRET_KEY")
     assert env.get("DEBUG") == "0"
+
+
+def test_the_apps_share_an_audit_key_and_never_allow_private_webhook_urls(services):
+    """The audit chain verifies only under one key, so web, worker and beat share it; and
+    a deployed desk posts webhooks to public addresses only."""
+    keys = {environment_of(services[name]).get("AUDIT_CHAIN_KEY") for name in APP_SERVICES}
+    assert len(keys) == 1 and None not in keys and len(keys.pop()) >= 32
+    for name in APP_SERVICES:
+        assert environment_of(services[name]).get("WEBHOOK_ALLOW_PRIVATE_URLS", "0") in ("0", "")

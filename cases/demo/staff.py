@@ -35,7 +35,7 @@ DEMO_LOGINS = (
     DemoLogin("lead", Role.TEAM_LEAD, "Priya", "Nair", "assigns work, KPIs, rulebook"),
     DemoLogin("risk", Role.RISK_ANALYST, "Tomasz", "Nowak", "fraud patterns"),
     DemoLogin("auditor", Role.AUDITOR, "Claire", "Dubois", "read-only"),
-    DemoLogin("admin", "superuser", "Site", "Admin", "Django admin, all permissions"),
+    DemoLogin("admin", "superuser", "Site", "Admin", "administers users and tokens; no desk role"),
 )
 
 
