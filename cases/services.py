@@ -49,18 +49,7 @@ FROZEN_ORDER_FIELDS = (
     "price",
     "payment_method",
 )
-ORDER_FIELDS = (
-    "asset",
-    "crypto_amount",
-    "fiat_currency",
-    "fiat_amount",
-    "price",
-    "payment_method",
-    "status",
-    "created_at",
-    "paid_at",
-    "released_at",
-)
+ORDER_FIELDS = (*FROZEN_ORDER_FIELDS, "status", "created_at", "paid_at", "released_at")
 
 
 def require_service(actor: AbstractBaseUser | None, what: str) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -25,6 +24,7 @@ from cases.models import AuditEntry, AuditHead
 from tests.factories import TraderFactory, appeal_in, open_appeal
 
 pytestmark = pytest.mark.django_db
+RESEAL = importlib.import_module("cases.migrations.0013_audit_keyed_append_only")
 
 
 @contextmanager
@@ -230,21 +230,9 @@ def test_verify_audit_exits_non_zero_from_the_shell(chain):
 
 
 def plain_sha256_link(entry: AuditEntry) -> str:
-    """The old, unkeyed link: what anyone who can read the code can recompute."""
-    payload = {
-        "seq": entry.seq,
-        "created_at": entry.created_at.isoformat(),
-        "actor": entry.actor_id,
-        "actor_label": entry.actor_label,
-        "action": entry.action,
-        "object_type": entry.object_type,
-        "object_id": entry.object_id,
-        "appeal": entry.appeal_id,
-        "before": entry.before,
-        "after": entry.after,
-    }
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256((entry.prev_hash + canonical).encode()).hexdigest()
+    """The old, unkeyed link (as migration 0013 reads it): what anyone who can read the
+    code can recompute."""
+    return hashlib.sha256((entry.prev_hash + RESEAL._canonical(entry)).encode()).hexdigest()
 
 
 def test_a_forger_who_rewrites_a_row_and_recomputes_the_whole_chain_is_found(chain):
@@ -309,8 +297,6 @@ def test_the_orm_cannot_edit_or_delete_an_entry_either(chain):
 
 
 # --- the upgrade from the unkeyed chain ------------------------------------------------------
-
-RESEAL = importlib.import_module("cases.migrations.0013_audit_keyed_append_only")
 
 
 def make_legacy(chain: list[AuditEntry]) -> None:
