@@ -6,8 +6,8 @@ set DATABASE_URL and REDIS_URL. A malformed value fails at start-up, never later
 
 from __future__ import annotations
 
-import hashlib
 import os
+import secrets
 import warnings
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
@@ -70,20 +70,44 @@ def envthresholds(name: str, default: str) -> dict[str, Decimal]:
 
 
 DEBUG = envbool("DEBUG", "0")
-# The fallback keeps sessions valid across `make run` restarts on a laptop; every real
-# deployment sets SECRET_KEY (docker-compose.yml does).
-SECRET_KEY = envstr("SECRET_KEY", "") or "dev-only-insecure-key-set-SECRET_KEY-in-production"
-# The audit chain's HMAC key (cases/audit.py). It lives in the environment, never in the
-# database, so database access alone cannot forge a chain that verifies. Unset, it is
-# derived from SECRET_KEY; production sets its own and keeps it when SECRET_KEY rotates.
-_audit_key = envstr("AUDIT_CHAIN_KEY", "")
-if _audit_key and len(_audit_key) < 32:
-    raise ImproperlyConfigured("AUDIT_CHAIN_KEY must be at least 32 characters")
-AUDIT_CHAIN_KEY = (
-    _audit_key.encode()
-    if _audit_key
-    else hashlib.sha256(b"audit-chain:" + SECRET_KEY.encode()).hexdigest().encode()
-)
+
+
+def local_secret(name: str, filename: str, *, minimum: int = 32) -> str:
+    """A secret from the environment or, unset, from a file beside the code that the first
+    start creates with a random value (mode 0600, never in git). A deployment that forgot
+    the variable gets a key nobody else knows, never one printed in the source; several
+    processes of one checkout share the file. Containers set the variable (compose)."""
+    value = os.environ.get(name, "")
+    if value:
+        if len(value) < minimum:
+            raise ImproperlyConfigured(f"{name} must be at least {minimum} characters")
+        return value
+    path = Path(os.environ.get("LOCAL_SECRETS_DIR", str(BASE_DIR))) / filename
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    try:
+        # O_EXCL: of two processes starting at once, one writes and both read its value.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"{name} is not set and {path} cannot be created ({exc}); set {name}"
+        ) from None
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(secrets.token_urlsafe(48))
+    return path.read_text(encoding="ascii").strip()
+
+
+# Unset, both keys live in files a first start creates (.secret-key, .audit-chain-key):
+# sessions survive `make run` restarts, and no key is ever one printed in the source.
+SECRET_KEY = local_secret("SECRET_KEY", ".secret-key", minimum=1)
+# The audit chain's HMAC key (cases/audit.py). It lives outside the database, so database
+# access alone cannot forge a chain that verifies. Production sets its own and keeps it
+# when SECRET_KEY rotates: the chain verifies only under the key it was written with.
+AUDIT_CHAIN_KEY = local_secret("AUDIT_CHAIN_KEY", ".audit-chain-key").encode()
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 
@@ -161,12 +185,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
-# Login lock-out (django-axes). This many failed attempts on one username (normalised as
-# the login form normalises it, any address) or from one client address (any username)
-# within LOGIN_LOCKOUT_SECONDS lock that username or address out until the lockout has
-# run from the last failure that counted. A success clears the count. Every login path
-# (the desk, the admin) authenticates through the axes backend.
+# Login lock-out (django-axes, cases/lockout.py). LOGIN_LOCKOUT_FAILURES failed attempts on
+# one username (normalised as the login form normalises it, from any address), or
+# LOGIN_LOCKOUT_ADDRESS_FAILURES from one client address (any usernames: an office NAT
+# shares one), within LOGIN_LOCKOUT_SECONDS lock that username or address out until the
+# lockout has run from the last failure that counted. A success clears that username's
+# failures from that address only. Every login path (the desk, the admin) authenticates
+# through the axes backend; a wrong old password on the password change counts too.
 LOGIN_LOCKOUT_FAILURES = envint("LOGIN_LOCKOUT_FAILURES", "5", minimum=1)
+LOGIN_LOCKOUT_ADDRESS_FAILURES = envint("LOGIN_LOCKOUT_ADDRESS_FAILURES", "30", minimum=1)
 LOGIN_LOCKOUT_SECONDS = envint("LOGIN_LOCKOUT_SECONDS", "900", minimum=1)
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -175,7 +202,8 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = LOGIN_LOCKOUT_FAILURES
 AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_LOCKOUT_SECONDS)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_USERNAME_CALLABLE = "cases.views.account.lockout_username"
+AXES_USERNAME_CALLABLE = "cases.lockout.lockout_username"
+AXES_HANDLER = "cases.lockout.DeskLockoutHandler"
 AXES_LOCKOUT_CALLABLE = "cases.views.account.locked_out_response"
 AXES_RESET_ON_SUCCESS = True
 # Attempts made while locked out neither extend the lock nor count: the lock ends on time.
@@ -304,6 +332,10 @@ DERIVED_SWEEP_BATCH = envint("DERIVED_SWEEP_BATCH", "500", minimum=1)
 
 METRICS_REFRESH_SECONDS = envint("METRICS_REFRESH_SECONDS", "300")
 CELERY_BEAT_SCHEDULE = {
+    "audit-checkpoint": {
+        "task": "cases.tasks.audit_checkpoint",
+        "schedule": crontab(minute=0),
+    },
     "sweep-derived": {
         "task": "cases.tasks.sweep_derived",
         "schedule": float(DERIVED_SWEEP_SECONDS),
@@ -337,6 +369,8 @@ FOUR_EYES_THRESHOLDS = envthresholds(
 SLA_FIRST_RESPONSE_MINUTES = envint("SLA_FIRST_RESPONSE_MINUTES", "30")
 SLA_RESOLUTION_HOURS = envint("SLA_RESOLUTION_HOURS", "48")
 SLA_EVIDENCE_HOURS = envint("SLA_EVIDENCE_HOURS", "24")
+# The furthest deadline an evidence request may set.
+EVIDENCE_DEADLINE_MAX_DAYS = envint("EVIDENCE_DEADLINE_MAX_DAYS", "30", minimum=1)
 # A party may contest an effective verdict once, within this many days.
 REVIEW_WINDOW_DAYS = envint("REVIEW_WINDOW_DAYS", "7")
 

@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from cases.views.account import DeskLoginView
+from cases.views.account import DeskLoginView, DeskPasswordChangeView
 
 # Signing in and out and changing one's own password. There is no password reset: the
 # desk sends no e-mail, and an anonymous reset form would only be a way to probe which
@@ -13,7 +13,7 @@ from cases.views.account import DeskLoginView
 auth_patterns = [
     path("login/", DeskLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("password_change/", DeskPasswordChangeView.as_view(), name="password_change"),
     path(
         "password_change/done/",
         auth_views.PasswordChangeDoneView.as_view(),

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from arbitration.exceptions import DomainError
 
+from . import roles
 from .audit import audit_record
 from .models import (
     AccountAction,
@@ -91,6 +92,28 @@ class AuditedAdmin(NoDeleteAdmin):
             before={f: old[f] for f in changed} if old else {},
             after={f: getattr(obj, f) for f in changed},
         )
+
+
+class TeamLeadsOnly:
+    """Webhook subscribers and their deliveries: seen and edited by the desk role that
+    holds the permission (team leads), asked through cases.roles.has, so a superuser
+    without that role does not see them either (their secrets, URLs and errors)."""
+
+    def _role_may(self, request: HttpRequest, action: str) -> bool:
+        opts = self.model._meta
+        return roles.has(request.user, f"{opts.app_label}.{action}_{opts.model_name}")
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._role_may(request, "view") or self._role_may(request, "change")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self._role_may(request, "add")
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._role_may(request, "change")
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -324,6 +347,11 @@ class AccountActionAdmin(ReadOnlyAdmin):
 
 class DeliveryInline(ReadOnlyInline):
     model = WebhookDelivery
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Subscriber URLs and their errors: team leads only (TeamLeadsOnly).
+        return roles.has(request.user, "cases.view_webhookdelivery")
+
     fields = (
         "subscriber",
         "status",
@@ -356,16 +384,19 @@ class WebhookSubscriberForm(forms.ModelForm):
         required=False,
         strip=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text=_(
-            "At least %(n)d characters. Leave blank to keep the current secret; it is never "
-            "shown again once saved."
-        )
-        % {"n": WebhookSubscriber.SECRET_MIN_LENGTH},
     )
 
     class Meta:
         model = WebhookSubscriber
         fields = ("url", "events", "active")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Here, not at import: in the language of the request.
+        self.fields["new_secret"].help_text = gettext(
+            "A random string of at least %(n)d characters. Leave blank to keep the current "
+            "secret; it is never shown again once saved."
+        ) % {"n": WebhookSubscriber.SECRET_MIN_LENGTH}
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -384,7 +415,7 @@ class WebhookSubscriberForm(forms.ModelForm):
 
 
 @admin.register(WebhookSubscriber)
-class WebhookSubscriberAdmin(NoDeleteAdmin):
+class WebhookSubscriberAdmin(TeamLeadsOnly, admin.ModelAdmin):
     form = WebhookSubscriberForm
     list_display = ("url", "events", "active", "fingerprint", "created_at")
     list_filter = ("active",)
@@ -414,7 +445,7 @@ class WebhookSubscriberAdmin(NoDeleteAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(ReadOnlyAdmin):
+class WebhookDeliveryAdmin(TeamLeadsOnly, ReadOnlyAdmin):
     """Read-only, with one action: send failed or dead deliveries again now."""
 
     list_display = (
@@ -430,10 +461,12 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     list_select_related = ("event", "subscriber")
     actions = ["retry_now"]
 
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # read-only: the one action is "Retry now"
+
     def has_retry_permission(self, request: HttpRequest) -> bool:
         # Whoever manages subscribers (team leads) may also resend to them.
-        user = request.user
-        return user.is_superuser or user.has_perm("cases.change_webhooksubscriber")
+        return roles.has(request.user, "cases.change_webhooksubscriber")
 
     @admin.action(description=_("Retry now"), permissions=["retry"])
     def retry_now(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:

@@ -96,11 +96,31 @@ class BrokenLink:
     reason: str
 
 
+def audit_head() -> tuple[int, str]:
+    """(seq, hash) of the chain's newest entry: a checkpoint to keep outside the database.
+    The chain alone cannot tell a tail cut off and the head row wound back from a shorter
+    history; a checkpoint kept elsewhere can (audit_verify(checkpoint=...))."""
+    head = AuditHead.objects.filter(pk=1).values_list("seq", "hash").first()
+    return head or (0, GENESIS)
+
+
 def audit_verify(
-    *, chunk_size: int = 5000, key: bytes | None = None
+    *,
+    chunk_size: int = 5000,
+    key: bytes | None = None,
+    checkpoint: tuple[int, str] | None = None,
 ) -> tuple[int, BrokenLink | None]:
-    """Walk the chain; return (entries checked, the first broken link or None)."""
+    """Walk the chain; return (entries checked, the first broken link or None). With a
+    `checkpoint` (seq, hash) recorded earlier, entry `seq` must still carry that hash."""
     expected_prev, expected_seq, checked = GENESIS, 1, 0
+    if checkpoint is not None and checkpoint[0] > 0:
+        kept = AuditEntry.objects.filter(seq=checkpoint[0]).values_list("hash", flat=True).first()
+        if kept != checkpoint[1]:
+            return 0, BrokenLink(
+                checkpoint[0],
+                "the checkpoint does not match: entries were removed or rewritten since it "
+                "was taken",
+            )
     for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=chunk_size):
         if entry.seq != expected_seq:
             return checked, BrokenLink(expected_seq, f"entry #{expected_seq} is missing")

@@ -221,15 +221,6 @@ class MessageForm(DeskForm):
         return _filled(self.cleaned_data["text"])
 
 
-class ContestForm(DeskForm):
-    id_prefix = "contest"
-
-    party = forms.ChoiceField(choices=Party.choices, label=_("Contested by"))
-    reason = forms.CharField(
-        label=_("The party's reason"), widget=_textarea(3), max_length=SHORT_TEXT_MAX
-    )
-
-
 class ReviewAssignForm(DeskForm):
     id_prefix = "reviewassign"
 
@@ -266,6 +257,18 @@ class ReviewDecideForm(DeskForm):
         return data
 
 
+class ReversalApproveForm(DeskForm):
+    id_prefix = "reversalapprove"
+
+
+class ReversalSendBackForm(DeskForm):
+    id_prefix = "reversalsendback"
+
+    comment = forms.CharField(
+        label=_("Why the reversal is sent back"), widget=_textarea(3), max_length=SHORT_TEXT_MAX
+    )
+
+
 # The forms of the case page, by the key the template and the views use.
 FORM_CLASSES: dict[str, type[forms.Form]] = {
     "claim": ClaimForm,
@@ -280,19 +283,8 @@ FORM_CLASSES: dict[str, type[forms.Form]] = {
     "send_back": SendBackForm,
     "cancel": CancelForm,
     "message": MessageForm,
-    "contest": ContestForm,
     "review_assign": ReviewAssignForm,
     "review_decide": ReviewDecideForm,
+    "reversal_approve": ReversalApproveForm,
+    "reversal_send_back": ReversalSendBackForm,
 }
-
-
-class ReversalApproveForm(DeskForm):
-    id_prefix = "reversalapprove"
-
-
-class ReversalSendBackForm(DeskForm):
-    id_prefix = "reversalsendback"
-
-    comment = forms.CharField(
-        label=_("Why the reversal is sent back"), widget=_textarea(3), max_length=SHORT_TEXT_MAX
-    )

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,6 +38,7 @@ from .models import (
     VerdictReview,
 )
 from .outbox import event_emit
+from .services import require_service
 from .tasks import risk_reassess_on_commit
 
 S = Appeal.Status
@@ -190,8 +191,19 @@ def amount_needs_four_eyes(asset: str, amount: Decimal) -> bool:
 
 def four_eyes_required(appeal: Appeal) -> bool:
     """On the amount and asset frozen when the appeal opened, never the order's current
-    row: a fact pushed in later must not lower a case below the threshold."""
-    return amount_needs_four_eyes(appeal.asset, appeal.crypto_amount)
+    row: a fact pushed in later must not lower a case below the threshold. A second
+    verdict on an order whose funds an earlier verdict already moved always needs a
+    second pair of eyes: nobody moves an order's funds a second time alone."""
+    return amount_needs_four_eyes(appeal.asset, appeal.crypto_amount) or order_was_decided(appeal)
+
+
+def order_was_decided(appeal: Appeal) -> bool:
+    """Whether another appeal on this appeal's order has an effective verdict."""
+    return (
+        Verdict.objects.filter(appeal__order_id=appeal.order_id, state=Verdict.State.EFFECTIVE)
+        .exclude(appeal_id=appeal.pk)
+        .exists()
+    )
 
 
 def queue_columns(order: Order) -> dict[str, Any]:
@@ -222,6 +234,11 @@ def appeal_open(
     actor: Actor = None,
     at: datetime | None = None,
 ) -> Appeal:
+    """A party appeals through the exchange's services (a service account, or the system);
+    staff do not open appeals in a party's name. An order may be appealed again after an
+    earlier appeal was resolved (a chargeback after release); the verdict of such an
+    appeal always needs four-eyes (four_eyes_required)."""
+    require_service(actor, _("open appeals"))
     if opened_by not in Party.values:
         raise InvalidInput(_("opened_by must be 'buyer' or 'seller'."), field="opened_by")
     if reason not in Appeal.Reason.values:
@@ -305,10 +322,17 @@ def appeal_cancel(*, appeal_id: int, actor: Actor, reason: str = "") -> Appeal:
             )
         if appeal.status == S.CANCELLED:
             raise InvalidTransition(_("The appeal is already cancelled."))
-        if actor is not None and roles.is_staff_member(actor) and appeal.assignee_id:
+        if actor is not None and not roles.is_service_account(actor):
             # Staff close an unowned case or their own; a colleague's only seniors and
-            # leads. The parties withdraw through their service.
-            _require_handler(appeal, actor, _("cancel this appeal"))
+            # leads. The parties withdraw through their service. A case sent up to the
+            # seniors, or waiting for four-eyes, is closed only by those who may take it
+            # (else cancelling would be a way round escalation and approval).
+            if appeal.status == S.ESCALATED:
+                _require(actor, roles.HANDLE_ESCALATION, _("cancel escalated appeals"))
+            elif appeal.status == S.PENDING_APPROVAL:
+                _require(actor, roles.APPROVE, _("cancel appeals waiting for approval"))
+            if appeal.assignee_id:
+                _require_handler(appeal, actor, _("cancel this appeal"))
         withdrawn = appeal.verdicts.filter(state=Verdict.State.PENDING).update(
             state=Verdict.State.WITHDRAWN, reviewed_at=timezone.now()
         )
@@ -450,6 +474,14 @@ def appeal_request_evidence(
     due_at = due_at or now + timedelta(hours=settings.SLA_EVIDENCE_HOURS)
     if due_at <= now:
         raise InvalidInput(_("The deadline must be in the future."), field="due_at")
+    if due_at > now + timedelta(days=settings.EVIDENCE_DEADLINE_MAX_DAYS):
+        # A party is not left waiting for months, and a far date (year 10000 in UTC) could
+        # not even be read back.
+        raise InvalidInput(
+            _("The deadline may be at most %(days)d days away.")
+            % {"days": settings.EVIDENCE_DEADLINE_MAX_DAYS},
+            field="due_at",
+        )
     with transaction.atomic():
         appeal = _lock(appeal_id)
         fields: dict[str, Any] = {"evidence_due_at": due_at, "evidence_requested_from": party}
@@ -625,14 +657,10 @@ def verdict_propose(
         )
     if not rationale.strip():
         raise InvalidInput(_("A verdict needs a rationale."), field="rationale")
-    rule = Rule.objects.filter(code=rule_code, active=True).first()
-    if rule is None:
-        raise InvalidInput(
-            _("No active rule with code %(code)s.") % {"code": repr(rule_code)}, field="rule"
-        )
     proposed_action = _validate_action(account_action, responsible_party)
     with transaction.atomic():
         appeal = _lock(appeal_id)
+        rule = _cite_rule(rule_code)
         if appeal.status in (S.PENDING_APPROVAL, S.RESOLVED):
             raise Conflict(_("This appeal already has a verdict."))
         if appeal.status == S.OPEN and appeal.assignee_id in (None, actor.pk):
@@ -695,6 +723,29 @@ def verdict_propose(
         else:
             _take_effect(appeal, verdict, actor=actor)
     return verdict
+
+
+def _cite_rule(rule_code: str) -> Rule:
+    """The active rule with this code, for a verdict in this transaction. On PostgreSQL
+    the row is held FOR KEY SHARE until the verdict commits: a rename of the rule
+    (services.rule_save locks it FOR UPDATE) waits, then sees the verdict citing it and is
+    refused; a rename that came first leaves no rule with this code to cite. (SQLite runs
+    one writer at a time.)"""
+    if connection.vendor == "postgresql":
+        found = list(
+            Rule.objects.raw(
+                "SELECT * FROM cases_rule WHERE code = %s AND active FOR KEY SHARE",
+                [rule_code],
+            )
+        )
+        rule = found[0] if found else None
+    else:
+        rule = Rule.objects.filter(code=rule_code, active=True).first()
+    if rule is None:
+        raise InvalidInput(
+            _("No active rule with code %(code)s.") % {"code": repr(rule_code)}, field="rule"
+        )
+    return rule
 
 
 def verdict_approve(*, verdict_id: int, actor: Actor) -> Verdict:
@@ -958,8 +1009,9 @@ def _check_reviewer(review: VerdictReview, reviewer: AbstractBaseUser) -> None:
 
 
 def review_request(*, appeal_id: int, party: str, reason: str, actor: Actor) -> VerdictReview:
-    """A party contests the effective verdict: once, within the review window."""
-    require_writer(actor, _("request reviews"))
+    """A party contests the effective verdict: once, within the review window. The party
+    speaks through the exchange's services; staff do not contest in a party's name."""
+    require_service(actor, _("contest verdicts"))
     if party not in Party.values:
         raise InvalidInput(_("party must be 'buyer' or 'seller'."), field="party")
     if not reason.strip():
@@ -1129,12 +1181,12 @@ def _lock_proposed_reversal(review_id: int, actor: AbstractBaseUser) -> VerdictR
 
 
 def review_reversal_approve(*, review_id: int, actor: Actor) -> VerdictReview:
-    """The second pair of eyes on a reversal above the four-eyes threshold: a senior or
-    lead other than the reviewer, who handled none of the parties' cases either."""
+    """The second pair of eyes on a reversal above the four-eyes threshold: any senior or
+    lead other than the reviewer, exactly like the four-eyes on a verdict. (The reviewer
+    is the independent one: chosen among those who handled none of the parties' cases.)"""
     actor = _require(actor, roles.APPROVE, _("approve reversals"))
     with transaction.atomic():
         review = _lock_proposed_reversal(review_id, actor)
-        _check_reviewer(review, actor)
         review.state = VerdictReview.State.REVERSED
         review.approved_by = actor
         review.approved_at = timezone.now()

@@ -7,6 +7,7 @@ through cases.services (and the lifecycle module for an appeal's status).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import uuid
 from datetime import datetime
 
@@ -516,8 +517,10 @@ class OutboxEvent(models.Model):
 
 
 class WebhookSubscriber(models.Model):
-    # A signing secret shorter than this is refused everywhere it can be set.
+    # A signing secret shorter than this, or with fewer different characters (16 spaces,
+    # "aaaa..."), is refused everywhere it can be set.
     SECRET_MIN_LENGTH = 16
+    SECRET_MIN_DISTINCT = 8
 
     url = models.URLField(max_length=500)
     # Write-only: never shown after it is set; pages show `fingerprint` instead.
@@ -537,13 +540,18 @@ class WebhookSubscriber(models.Model):
 
     @property
     def fingerprint(self) -> str:
-        """Identifies the secret without revealing it: the subscriber compares it with
-        the first characters of sha256(their secret)."""
+        """Identifies the secret without revealing it (see secret_fingerprint)."""
         return secret_fingerprint(self.secret)
 
 
 def secret_fingerprint(secret: str) -> str:
-    return "sha256:" + hashlib.sha256(secret.encode()).hexdigest()[:12] if secret else ""
+    """Keyed (with the desk's SECRET_KEY), so the fingerprint an auditor reads in the
+    audit log cannot be used to test guesses of a weak secret offline; it only tells
+    whether two secrets are the same."""
+    if not secret:
+        return ""
+    key = f"webhook-secret-fingerprint:{settings.SECRET_KEY}".encode()
+    return "hmac:" + hmac.new(key, secret.encode(), hashlib.sha256).hexdigest()[:12]
 
 
 class WebhookDelivery(models.Model):
@@ -568,6 +576,7 @@ class WebhookDelivery(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name_plural = "webhook deliveries"
         constraints = [
             models.UniqueConstraint(fields=["event", "subscriber"], name="delivery_unique"),
         ]
@@ -698,7 +707,7 @@ class VerdictReview(models.Model):
     compensates on the verdict.reversed event."""
 
     class State(models.TextChoices):
-        PENDING = "pending", _("Pending")
+        PENDING = "pending", _("Awaiting review")
         # A reversal above the four-eyes threshold waits for a second senior or lead.
         PROPOSED = "proposed", _("Reversal proposed")
         UPHELD = "upheld", _("Upheld")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from decimal import Decimal
 from typing import Any
 
@@ -29,7 +30,8 @@ class AwareDateTimeField(serializers.DateTimeField):
     """ISO 8601 with a UTC offset; a naive timestamp is ambiguous and refused."""
 
     default_error_messages = {
-        "naive": "Give the time with a UTC offset, e.g. 2026-11-21T10:00:00+08:00."
+        "naive": "Give the time with a UTC offset, e.g. 2026-11-21T10:00:00+08:00.",
+        "out_of_range": "Give a time between the years 1970 and 2999.",
     }
 
     def to_internal_value(self, value: Any):
@@ -41,7 +43,15 @@ class AwareDateTimeField(serializers.DateTimeField):
                 self.fail("invalid", format="YYYY-MM-DDThh:mm[:ss[.uuuuuu]]+HH:MM")
             if parsed is not None and timezone.is_naive(parsed):
                 self.fail("naive")
-        return super().to_internal_value(value)
+        value = super().to_internal_value(value)
+        try:
+            in_range = 1970 <= value.astimezone(UTC).year <= 2999
+        except OverflowError:
+            in_range = False
+        if not in_range:
+            # 9999-12-31T23:59-10:00 is year 10000 in UTC: stored, it could not be read back.
+            self.fail("out_of_range")
+        return value
 
 
 class PositiveDecimalField(serializers.DecimalField):
@@ -167,7 +177,8 @@ class RuleSerializer(serializers.ModelSerializer):
 
 
 class VerdictSerializer(serializers.ModelSerializer):
-    rule = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    # The code the verdict cited, as it was then (the rule row may be retired since).
+    rule = serializers.CharField(source="rule_code", read_only=True)
     decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     approved_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True

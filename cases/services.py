@@ -59,14 +59,34 @@ def require_service(actor: AbstractBaseUser | None, what: str) -> None:
         raise NotAllowed(_("Only the exchange's service accounts may %(what)s.") % {"what": what})
 
 
-def trader_upsert(*, external_id: str, **fields: Any) -> Trader:
+def trader_upsert(
+    *, external_id: str, actor: AbstractBaseUser | None = None, **fields: Any
+) -> Trader:
+    """Create or update a trader by external_id. A change (a new KYC name, say) is audited
+    and re-scores the trader's live appeals: the payer-name check reads the KYC name."""
     values = {k: v for k, v in fields.items() if k in TRADER_FIELDS and v is not None}
-    trader, created = Trader.objects.get_or_create(external_id=external_id, defaults=values)
-    changed = [k for k, v in values.items() if getattr(trader, k) != v]
-    if not created and changed:
-        for name in changed:
-            setattr(trader, name, values[name])
-        trader.save(update_fields=[*changed, "updated_at"])
+    with transaction.atomic():
+        trader, created = Trader.objects.get_or_create(external_id=external_id, defaults=values)
+        changed = [k for k, v in values.items() if getattr(trader, k) != v]
+        if not created and changed:
+            before = {name: getattr(trader, name) for name in changed}
+            for name in changed:
+                setattr(trader, name, values[name])
+            trader.save(update_fields=[*changed, "updated_at"])
+            audit_record(
+                actor=actor,
+                action="trader.updated",
+                obj=trader,
+                before=before,
+                after={name: values[name] for name in changed},
+            )
+            risk_reassess_on_commit(
+                list(
+                    Appeal.objects.filter(Q(order__buyer=trader) | Q(order__seller=trader))
+                    .exclude(status__in=Appeal.CLOSED_STATUSES)
+                    .values_list("id", flat=True)[:100]
+                )
+            )
     return trader
 
 
@@ -86,8 +106,8 @@ def order_upsert(
     if buyer.get("external_id") == seller.get("external_id"):
         raise InvalidInput(_("Buyer and seller must be different traders."), field="seller")
     with transaction.atomic():
-        buyer_obj = trader_upsert(**buyer)
-        seller_obj = trader_upsert(**seller)
+        buyer_obj = trader_upsert(**buyer, actor=actor)
+        seller_obj = trader_upsert(**seller, actor=actor)
         values = {k: fields[k] for k in ORDER_FIELDS if k in fields}
         order = Order.objects.select_for_update().filter(external_id=external_id).first()
         if order is None:
@@ -309,10 +329,19 @@ def webhook_subscriber_check(
             ]
         elif not events:
             problems["events"] = [_("Name at least one event type.")]
-    if secret is not None and len(secret) < WebhookSubscriber.SECRET_MIN_LENGTH:
+    if secret is not None and (
+        len(secret.strip()) < WebhookSubscriber.SECRET_MIN_LENGTH
+        or len(set(secret)) < WebhookSubscriber.SECRET_MIN_DISTINCT
+    ):
         problems["secret"] = [
-            _("Use a secret of at least %(n)d characters.")
-            % {"n": WebhookSubscriber.SECRET_MIN_LENGTH}
+            _(
+                "Use a random secret of at least %(n)d characters, with at least %(d)d "
+                "different ones."
+            )
+            % {
+                "n": WebhookSubscriber.SECRET_MIN_LENGTH,
+                "d": WebhookSubscriber.SECRET_MIN_DISTINCT,
+            }
         ]
     if url is not None:
         try:

@@ -121,3 +121,15 @@ def sweep_derived() -> int:
     if due:
         logger.warning("Derived-data sweep: %s appeals had stale risk; recomputing", len(due))
     return len(due)
+
+
+@shared_task(ignore_result=True)
+def audit_checkpoint() -> str:
+    """Periodic (beat): log the audit chain's head. The log lives outside the database, so
+    a tail cut off later (and the head wound back) is found by
+    `verify_audit --checkpoint SEQ:HASH` with any logged value."""
+    from .audit import audit_head
+
+    seq, digest = audit_head()
+    logger.info("audit checkpoint %s:%s", seq, digest)
+    return f"{seq}:{digest}"

@@ -19,7 +19,6 @@ urlpatterns = [
     path("cases/<int:pk>/verdicts/<int:vid>/send-back", case.send_back, name="case_send_back"),
     path("cases/<int:pk>/cancel", case.cancel, name="case_cancel"),
     path("cases/<int:pk>/message", case.message, name="case_message"),
-    path("cases/<int:pk>/contest", case.contest, name="case_contest"),
     path("cases/<int:pk>/review/assign", case.review_assign, name="case_review_assign"),
     path("cases/<int:pk>/review/decide", case.review_decide, name="case_review_decide"),
     path("cases/<int:pk>/review/approve", case.reversal_approve, name="case_reversal_approve"),

@@ -38,7 +38,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from requests_hardened import Config, HTTPSession
-from requests_hardened.ip_filter import InvalidIPAddress
+from requests_hardened.ip_filter import EXTRA_BLOCKED_NET_RANGES, InvalidIPAddress
 
 from .audit import audit_record
 from .models import OutboxEvent, WebhookDelivery
@@ -53,11 +53,22 @@ SENDABLE = (Status.PENDING, Status.FAILED)
 METADATA_HOSTS = frozenset({"metadata.google.internal", "metadata", "instance-data"})
 
 
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 def address_is_internal(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     """Loopback, private, link-local (169.254.169.254, the metadata address), shared
-    (100.64/10), multicast, reserved or otherwise not globally routable."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    (100.64/10), multicast, reserved or otherwise not globally routable, including an
+    IPv4 address wrapped in IPv6 (mapped, 6to4, Teredo, NAT64) and the ranges
+    requests-hardened refuses at connect time."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = [ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())]
+        if ip in NAT64:
+            embedded.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+        if any(inner is not None and address_is_internal(inner) for inner in embedded):
+            return True
+    if any(ip in net for net in EXTRA_BLOCKED_NET_RANGES):
+        return True
     return not ip.is_global or ip.is_multicast or ip.is_private or ip.is_reserved
 
 

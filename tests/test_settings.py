@@ -207,3 +207,33 @@ def test_a_bad_value_stops_start_up_with_a_clear_message():
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert "DEBUG" in result.stderr
+
+
+# --- keys: from the environment, else a random one kept beside the code ---------------------
+
+
+def test_unset_keys_are_random_and_kept_in_private_files(monkeypatch, tmp_path):
+    """Never a key printed in the source: a deployment that forgot SECRET_KEY or
+    AUDIT_CHAIN_KEY gets random ones nobody else knows, the same for every process."""
+    first = load_settings(monkeypatch, LOCAL_SECRETS_DIR=str(tmp_path))
+    again = load_settings(monkeypatch, LOCAL_SECRETS_DIR=str(tmp_path))
+
+    assert first["SECRET_KEY"] == again["SECRET_KEY"] and len(first["SECRET_KEY"]) >= 50
+    assert first["AUDIT_CHAIN_KEY"] == again["AUDIT_CHAIN_KEY"] != first["SECRET_KEY"].encode()
+    assert "dev-only" not in first["SECRET_KEY"]
+    for name in (".secret-key", ".audit-chain-key"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o600
+
+
+def test_keys_from_the_environment_win(monkeypatch, tmp_path):
+    loaded = load_settings(
+        monkeypatch, SECRET_KEY="k" * 50, AUDIT_CHAIN_KEY="a" * 40, LOCAL_SECRETS_DIR=str(tmp_path)
+    )
+
+    assert (loaded["SECRET_KEY"], loaded["AUDIT_CHAIN_KEY"]) == ("k" * 50, b"a" * 40)
+    assert not (tmp_path / ".audit-chain-key").exists()
+
+
+def test_a_short_audit_key_fails_at_start_up(monkeypatch):
+    with pytest.raises(ImproperlyConfigured, match="AUDIT_CHAIN_KEY"):
+        load_settings(monkeypatch, AUDIT_CHAIN_KEY="too-short")

@@ -409,6 +409,7 @@ class DemoSeeder:
                         {"kind": "device", "value": info.device, "seen_at": seen},
                         {"kind": "email", "value": info.email, "seen_at": seen},
                     ],
+                    actor=self.service,
                 )
 
         return run
@@ -428,6 +429,7 @@ class DemoSeeder:
                     }
                     for i, (sent_at, sender, text) in enumerate(messages)
                 ],
+                actor=self.service,
             )
 
         return run

@@ -609,7 +609,6 @@ class Abilities:
     approve_absent_why: str = ""
     cancel: bool = False
     message: bool = False
-    contest: bool = False
     contest_absent_why: str = ""
     review_assign: bool = False
     review_decide: bool = False
@@ -658,17 +657,27 @@ def abilities(
             or (status in (S.IN_REVIEW, S.AWAITING_EVIDENCE) and handler)
             or (status == S.ESCALATED and escalations)
         )
-        can.cancel = not appeal.is_closed
-        if status == S.RESOLVED and effective is not None:
+        # As lifecycle.appeal_cancel: a colleague's case only for seniors and leads, an
+        # escalated one only for those who take escalations, one waiting for four-eyes
+        # only for those who approve.
+        can.cancel = (
+            not appeal.is_closed
+            and (unowned or handler)
+            and (status != S.ESCALATED or escalations)
+            and (status != S.PENDING_APPROVAL or approve_p)
+        )
+        if status == S.RESOLVED and effective is not None and review is None:
+            # A party contests through the exchange's app (lifecycle.review_request);
+            # staff do not contest in a party's name.
             closes = effective.effective_at + timedelta(days=settings.REVIEW_WINDOW_DAYS)
-            if review is not None:
-                can.contest_absent_why = _("The verdict has already been contested once.")
-            elif timezone.now() > closes:
+            if timezone.now() > closes:
                 can.contest_absent_why = _("The review window closed on %(date)s.") % {
                     "date": timezone.localtime(closes).strftime("%Y-%m-%d %H:%M")
                 }
             else:
-                can.contest = True
+                can.contest_absent_why = _(
+                    "A party may contest this verdict from the exchange's app until %(date)s."
+                ) % {"date": timezone.localtime(closes).strftime("%Y-%m-%d %H:%M")}
     can.assign = assign_p and status not in (S.RESOLVED, S.CANCELLED, S.PENDING_APPROVAL)
     if status == S.PENDING_APPROVAL and pending is not None:
         if pending.decided_by_id == user.pk:
@@ -780,7 +789,14 @@ def reviews_for(user: AbstractBaseUser) -> dict[str, list[VerdictReview]]:
     base = VerdictReview.objects.select_related(
         "appeal__order", "verdict__rule", "reviewer"
     ).order_by("requested_at", "id")
+    approvals: list[VerdictReview] = []
+    if roles.has(user, roles.APPROVE):
+        approvals = list(
+            base.filter(state=VerdictReview.State.PROPOSED).exclude(reviewer=user)[:100]
+        )
     return {
+        # Reversals above four-eyes that this user may approve (not their own).
+        "approvals": approvals,
         "mine": list(base.filter(reviewer=user, state=VerdictReview.State.PENDING)),
         "unassigned": list(base.filter(reviewer__isnull=True, state=VerdictReview.State.PENDING)),
         "others": list(
@@ -789,6 +805,7 @@ def reviews_for(user: AbstractBaseUser) -> dict[str, list[VerdictReview]]:
             .exclude(reviewer=user)[:100]
         ),
         "decided": list(
-            base.exclude(state=VerdictReview.State.PENDING).order_by("-decided_at", "-id")[:25]
+            base.filter(state__in=[VerdictReview.State.UPHELD, VerdictReview.State.REVERSED])
+            .order_by("-decided_at", "-id")[:25]
         ),
     }

@@ -3,38 +3,27 @@ preferences."""
 
 from __future__ import annotations
 
-import logging
 import math
-import unicodedata
-from datetime import timedelta
 from typing import Any
 
-from axes.signals import user_locked_out
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
-from django.db.models import Q
-from django.dispatch import receiver
+from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from cases import lockout
 from cases.forms_queue import ProfileForm, time_zone_suggestions
 from cases.middleware import zone_or_default
 from cases.models import StaffProfile
-
-logger = logging.getLogger("cases.login")
-
-
-@receiver(user_locked_out, dispatch_uid="cases.login.locked_out")
-def log_lockout(sender: Any, request: HttpRequest, username: str, ip_address: str, **kw) -> None:
-    # django-axes masks the username and address in its own log lines; the desk's
-    # operators need both to tell an attack from a colleague who forgot a password.
-    logger.warning("login locked out: username=%r address=%s", username, ip_address)
 
 
 class DeskLoginView(auth_views.LoginView):
@@ -45,32 +34,29 @@ class DeskLoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
-def lockout_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str:
-    """The name failures are counted on (settings.AXES_USERNAME_CALLABLE): the login
-    form's own normalisation (NFKC, as django.contrib.auth.forms.UsernameField does), then
-    without case or surrounding spaces, so "ｓenior2" and "Senior2 " count as senior2."""
-    raw = (credentials or {}).get("username")
-    if raw is None:
-        raw = request.POST.get("username", "") if request is not None else ""
-    return unicodedata.normalize("NFKC", str(raw)).strip().casefold()[:150]
+class DeskPasswordChangeView(auth_views.PasswordChangeView):
+    """Changing one's password: a wrong old password counts as a failed login of that
+    user (django-axes), so a stolen session cannot guess the password without limit; the
+    lock-out ends the session."""
 
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        credentials = {"username": request.user.get_username()}
+        if not AxesProxyHandler.is_allowed(request, credentials):
+            return self._locked_out(credentials)
+        return super().post(request, *args, **kwargs)
 
-def lockout_seconds_left(request: HttpRequest, credentials: dict[str, Any] | None) -> int:
-    """Until the newest failure that counts against this username or address expires."""
-    from axes.models import AccessAttempt
+    def form_invalid(self, form: Any) -> HttpResponse:
+        if "old_password" in form.errors:
+            credentials = {"username": self.request.user.get_username()}
+            user_login_failed.send(sender=__name__, credentials=credentials, request=self.request)
+            if getattr(self.request, "axes_locked_out", False):
+                return self._locked_out(credentials)
+        return super().form_invalid(form)
 
-    cool_off = timedelta(seconds=settings.LOGIN_LOCKOUT_SECONDS)
-    username = lockout_username(request, credentials)
-    address = getattr(request, "axes_ip_address", None) or request.META.get("REMOTE_ADDR")
-    latest = (
-        AccessAttempt.objects.filter(Q(username=username) | Q(ip_address=address))
-        .order_by("-attempt_time")
-        .values_list("attempt_time", flat=True)
-        .first()
-    )
-    if latest is None:
-        return settings.LOGIN_LOCKOUT_SECONDS
-    return max(1, math.ceil((latest + cool_off - timezone.now()).total_seconds()))
+    def _locked_out(self, credentials: dict[str, Any]) -> HttpResponse:
+        response = locked_out_response(self.request, None, credentials)
+        logout(self.request)
+        return response
 
 
 def locked_out_response(
@@ -79,7 +65,7 @@ def locked_out_response(
     credentials: dict[str, Any] | None = None,
 ) -> HttpResponse:
     """settings.AXES_LOCKOUT_CALLABLE: the login page again, saying for how long (429)."""
-    seconds = lockout_seconds_left(request, credentials)
+    seconds = lockout.seconds_left(request, credentials)
     minutes = max(1, math.ceil(seconds / 60))
     message = ngettext(
         "Too many failed log-in attempts. Try again in %(minutes)d minute.",

@@ -35,7 +35,6 @@ from cases.forms import (
     AssignForm,
     CancelForm,
     ClaimForm,
-    ContestForm,
     EscalateForm,
     EvidenceUploadForm,
     Guarded,
@@ -190,8 +189,6 @@ def _forms(
         made["cancel"] = CancelForm()
     if can.message:
         made["message"] = MessageForm()
-    if can.contest:
-        made["contest"] = ContestForm(initial={"party": _other(appeal.opened_by)})
     if can.review_assign:
         made["review_assign"] = ReviewAssignForm(reviewers=selectors.workers(escalations=True))
     if can.review_decide:
@@ -676,33 +673,6 @@ def message(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # --- second-level review ------------------------------------------------------------------
-
-
-@require_POST
-@staff_required
-def contest(request: HttpRequest, pk: int) -> HttpResponse:
-    def done(review: Any) -> str:
-        if review.reviewer is None:
-            return _(
-                "Contest recorded. No senior is eligible to review it; a team lead must assign "
-                "a reviewer."
-            )
-        return _("Contest recorded; %(user)s will review the verdict.") % {
-            "user": review.reviewer.get_username()
-        }
-
-    return _act(
-        request,
-        pk,
-        "contest",
-        ContestForm(request.POST),
-        perm=roles.WORK,
-        do=lambda a, d: lifecycle.review_request(
-            appeal_id=a.pk, party=d["party"], reason=d["reason"], actor=request.user
-        ),
-        success=done,
-        anchor="review",
-    )
 
 
 def _review_id(pk: int) -> int:

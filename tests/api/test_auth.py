@@ -112,8 +112,8 @@ def world() -> dict[str, Any]:
 METRICS_READERS = {"team_lead", "risk_analyst", "auditor", "service"}
 # The exchange's facts are written by its services only (contract v1.1): a staff session
 # that could write an order could lower it below four-eyes, one that could post chat could
-# speak as a party.
-SERVICE_WRITES = {"orders.post", "chat.post", "signals.post"}
+# speak as a party. Appeals too are the parties' to open, through their services.
+SERVICE_WRITES = {"orders.post", "chat.post", "signals.post", "appeals.post"}
 
 
 def allowed(access: str, call: Call, endpoint: str, caller: str) -> bool:

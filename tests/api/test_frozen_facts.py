@@ -161,3 +161,92 @@ def test_four_eyes_and_the_event_use_the_amount_frozen_at_opening(make_user, sen
     event: Any = OutboxEvent.objects.get(type="verdict.issued")
     assert event.data["crypto_amount"] == "50000.00000000"
     assert event.data["asset"] == "USDT"
+
+
+# --- appeals come from the parties' channel ---------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["arbitrator", "senior_arbitrator", "team_lead"])
+def test_staff_cannot_open_an_appeal_in_a_partys_name(role_api, service_api, nothing_written, role):
+    service_api.post(f"{API}/orders/", order_payload("ORD-OPEN"), format="json")
+    with nothing_written():
+        response = role_api(role).post(f"{API}/appeals/", appeal_payload("ORD-OPEN"), format="json")
+    assert_error(response, 403)
+
+
+def test_a_second_verdict_on_a_decided_order_needs_four_eyes(
+    service_api, arbitrator_api, make_user
+):
+    """As reported: after a verdict took effect, a second appeal on the same order got a
+    second, opposite verdict from the same arbitrator: two verdict.issued events, funds
+    moved twice by one person. A second appeal stays possible (a chargeback after
+    release), but its verdict waits for another senior or lead."""
+    from cases import lifecycle
+
+    service_api.post(f"{API}/orders/", order_payload("ORD-TWICE"), format="json")
+    first = service_api.post(f"{API}/appeals/", appeal_payload("ORD-TWICE"), format="json")
+    decided = arbitrator_api.post(
+        f"{API}/appeals/{first.json()['id']}/verdict/", VERDICT_BODY, format="json"
+    )
+    assert decided.status_code == 201
+    again = service_api.post(
+        f"{API}/appeals/",
+        appeal_payload("ORD-TWICE", opened_by="seller", reason="chargeback"),
+        format="json",
+    )
+    assert again.status_code == 201
+
+    second = arbitrator_api.post(
+        f"{API}/appeals/{again.json()['id']}/verdict/",
+        {**VERDICT_BODY, "outcome": "return_to_seller", "responsible_party": "buyer"},
+        format="json",
+    )
+
+    assert second.status_code == 202
+    assert second.json()["requires_approval"] is True
+    assert OutboxEvent.objects.filter(type="verdict.issued").count() == 1
+    # Only when a senior approves does the second movement go out.
+    lifecycle.verdict_approve(verdict_id=second.json()["id"], actor=make_user("senior_arbitrator"))
+    assert OutboxEvent.objects.filter(type="verdict.issued").count() == 2
+
+
+def test_a_plain_arbitrator_cannot_cancel_an_escalated_case(make_user, nothing_written):
+    """As reported: escalation clears the assignee, and cancelling was then open to any
+    arbitrator: a way around the senior queue."""
+    from cases import lifecycle
+
+    from .conftest import session_client
+
+    appeal = open_appeal()
+    lifecycle.appeal_escalate(appeal_id=appeal.pk, actor=make_user("arbitrator"), reason="Fraud.")
+    with nothing_written():
+        response = session_client(make_user("arbitrator")).post(
+            f"{API}/appeals/{appeal.pk}/cancel/", {}, format="json"
+        )
+    assert_error(response, 403)
+    senior = session_client(make_user("senior_arbitrator"))
+    assert senior.post(f"{API}/appeals/{appeal.pk}/cancel/", {}, format="json").status_code == 200
+
+
+def test_a_kyc_name_change_is_audited(big_appeal, service_api):
+    from cases.models import AuditEntry
+
+    buyer = {**LARGE["buyer"], "kyc_name": "A Different Name"}
+    response = service_api.post(f"{API}/orders/", {**LARGE, "buyer": buyer}, format="json")
+
+    assert response.status_code == 200
+    entry = AuditEntry.objects.filter(action="trader.updated").latest("seq")
+    assert entry.before == {"kyc_name": LARGE["buyer"]["kyc_name"]}
+    assert entry.after == {"kyc_name": "A Different Name"}
+    assert entry.actor.username == "svc-p2p-order-service"
+
+
+@pytest.mark.parametrize("when", ["9999-12-31T23:59:59-10:00", "1900-01-01T00:00:00Z"])
+def test_a_time_out_of_range_is_refused(service_api, nothing_written, when):
+    """9999-12-31T23:59-10:00 is year 10000 in UTC: once stored it could not be read back,
+    and every list of appeals answered 500."""
+    with nothing_written():
+        response = service_api.post(
+            f"{API}/orders/", order_payload("ORD-Y10K", created_at=when), format="json"
+        )
+    assert_error(response, 400, "created_at")

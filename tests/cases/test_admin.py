@@ -195,16 +195,21 @@ def test_each_role_edits_only_what_it_may_and_deletes_nothing(world, make_user, 
         assert not model_admin.has_delete_permission(request), label
 
 
-def test_a_superuser_administers_but_sees_no_secret_either(world, make_user):
+def test_a_superuser_without_the_lead_role_does_not_see_subscribers(world, make_user):
+    """Only team leads see or edit subscribers: the admin account administers users and
+    tokens, and has_perm's blanket yes for superusers is not asked here."""
     admin = make_user(None, is_staff=True, is_superuser=True, username="root")
     client = admin_client(admin)
     subscriber = world["subscriber"]
 
-    page = client.get(reverse("admin:cases_webhooksubscriber_change", args=[subscriber.pk]))
-
-    assert page.status_code == 200
-    assert SECRET not in page.content.decode()
-    assert subscriber.fingerprint in page.content.decode()
+    for name, args in [("changelist", []), ("change", [subscriber.pk]), ("add", [])]:
+        response = client.get(reverse(f"admin:cases_webhooksubscriber_{name}", args=args))
+        assert response.status_code == 403, name
+    assert client.get(reverse("admin:cases_webhookdelivery_changelist")).status_code == 403
+    assert client.get(reverse("admin:auth_user_changelist")).status_code == 200
+    event = client.get(reverse("admin:cases_outboxevent_changelist"))
+    assert event.status_code == 200
+    assert subscriber.url not in event.content.decode()
 
 
 # --- webhook subscribers: the secret is write-only ------------------------------------------
@@ -226,7 +231,17 @@ def test_the_list_shows_a_fingerprint_not_the_secret(world, lead):
 
     assert SECRET not in html
     assert secret_fingerprint(SECRET) in html
-    assert re.fullmatch(r"sha256:[0-9a-f]{12}", secret_fingerprint(SECRET))
+    assert re.fullmatch(r"hmac:[0-9a-f]{12}", secret_fingerprint(SECRET))
+
+
+def test_the_fingerprint_cannot_confirm_a_guess_offline(world):
+    """Keyed with the desk's SECRET_KEY: an auditor who reads it in the audit log cannot
+    hash candidate secrets to find the real one."""
+    import hashlib
+
+    assert secret_fingerprint(SECRET)[5:] != hashlib.sha256(SECRET.encode()).hexdigest()[:12]
+    assert secret_fingerprint(SECRET) == secret_fingerprint(SECRET)
+    assert secret_fingerprint(SECRET) != secret_fingerprint(NEW_SECRET)
 
 
 def test_editing_without_a_new_secret_keeps_it_and_is_audited(world, lead):
@@ -275,6 +290,18 @@ def test_a_short_secret_is_refused_in_the_admin(world, lead, nothing_written):
 
     assert response.status_code == 200
     assert "at least 16 characters" in response.content.decode()
+
+
+@pytest.mark.parametrize("weak", [" " * 20, "a" * 40, "abababababababababab"])
+def test_a_weak_secret_is_refused(world, lead, nothing_written, weak):
+    subscriber = world["subscriber"]
+    url = reverse("admin:cases_webhooksubscriber_change", args=[subscriber.pk])
+
+    with nothing_written():
+        response = admin_client(lead).post(url, subscriber_form(new_secret=weak))
+
+    assert response.status_code == 200
+    assert "random secret" in response.content.decode()
 
 
 def test_a_new_subscriber_needs_a_secret(world, lead, nothing_written):

@@ -334,3 +334,86 @@ def test_the_migration_refuses_to_bless_a_tampered_legacy_chain(chain):
         AuditEntry.objects.filter(seq=seq).update(action="note.added")
         with pytest.raises(RuntimeError, match=rf"#{seq}\b"):
             RESEAL.reseal(apps, None)
+
+
+# --- a tail cut off, and the rest of history -------------------------------------------------
+
+
+def test_a_tail_cut_off_with_the_head_wound_back_is_found_by_a_checkpoint(chain):
+    """No key is needed to delete the newest entries and wind the head back to an older
+    one: the chain that is left verifies. A checkpoint kept outside the database does not."""
+    from cases.audit import audit_head
+
+    checkpoint = audit_head()
+    keep = chain[len(chain) // 2]
+    with forged():
+        AuditEntry.objects.filter(seq__gt=keep.seq).delete()
+        AuditHead.objects.filter(pk=1).update(seq=keep.seq, hash=keep.hash)
+
+    assert audit_verify() == (keep.seq, None)  # the shorter chain alone looks fine
+    checked, broken = audit_verify(checkpoint=checkpoint)
+    assert broken is not None and broken.seq == checkpoint[0]
+    with pytest.raises(CommandError, match="checkpoint does not match"):
+        call_command("verify_audit", "--checkpoint", f"{checkpoint[0]}:{checkpoint[1]}")
+
+
+def test_verify_audit_prints_the_checkpoint_to_keep(chain, capsys):
+    from cases.audit import audit_head
+
+    call_command("verify_audit")
+    seq, digest = audit_head()
+    assert f"{seq}:{digest}" in capsys.readouterr().out
+    call_command("verify_audit", "--checkpoint", f"{seq}:{digest}")
+
+
+def test_the_hourly_task_logs_the_checkpoint(chain, caplog):
+    from cases.audit import audit_head
+    from cases.tasks import audit_checkpoint
+
+    with caplog.at_level("INFO", logger="cases.tasks"):
+        value = audit_checkpoint()
+    assert value == "{}:{}".format(*audit_head())
+    assert value in caplog.text
+
+
+def on_postgres() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("the append-only triggers are PostgreSQL's")
+
+
+@pytest.mark.postgres
+def test_replication_mode_does_not_switch_the_triggers_off(chain):
+    """`SET session_replication_role = replica` skips ordinary triggers; these fire ALWAYS."""
+    on_postgres()
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL session_replication_role = replica")
+            cursor.execute("UPDATE cases_auditentry SET action = 'x' WHERE seq = 1")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE cases_note SET text = 'rewritten'",
+        "DELETE FROM cases_note",
+        "UPDATE cases_appealstatuschange SET to_status = 'resolved'",
+        "UPDATE cases_verdict SET outcome = 'return_to_seller'",
+        "UPDATE cases_verdict SET rationale = 'rewritten'",
+        "UPDATE cases_verdict SET rule_text = 'rewritten'",
+        "DELETE FROM cases_verdict",
+    ],
+)
+def test_notes_status_changes_and_decisions_do_not_move(chain, statement):
+    on_postgres()
+    with pytest.raises(DatabaseError, match="history does not move"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(statement)
+
+
+@pytest.mark.postgres
+def test_a_verdicts_state_still_moves(chain):
+    """What the lifecycle changes (state, approval, times) is not frozen."""
+    on_postgres()
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE cases_verdict SET reviewed_at = now()")

@@ -339,6 +339,38 @@ def test_one_message_id_posted_to_two_orders_at_once_is_never_silently_dropped()
     assert ChatMessage.objects.filter(external_id="M-CONTESTED").count() == 1
 
 
+def test_renaming_a_rule_while_a_verdict_cites_it_never_leaves_the_verdict_behind(make_user):
+    """As reported (hit on the third try): a lead renamed a rule while a verdict citing it
+    was in flight; the verdict recorded the old code and the rule carried the new one.
+    Now one of the two waits for the other: either the rename is refused (the verdict
+    cites it) or the verdict finds no rule with the old code."""
+    from arbitration.exceptions import DomainError
+    from cases.models import Rule
+    from cases.services import rule_save
+
+    for attempt in range(6):
+        code = f"RACE-{attempt}"
+        rule = Rule.objects.create(code=code, title="Race", text="Race.", reasons=[])
+        arbitrator = make_user("arbitrator")
+        appeal = open_appeal()
+        appeal_claim(appeal_id=appeal.pk, actor=arbitrator)
+
+        def rename(rule_id: int = rule.pk, new: str = f"{code}-RENAMED") -> Any:
+            renamed = Rule.objects.get(pk=rule_id)
+            renamed.code = new
+            return rule_save(rule=renamed, actor=None)
+
+        def decide(appeal: Appeal = appeal, code: str = code, who: Any = arbitrator) -> Any:
+            return propose(appeal, fresh(who), rule_code=code)
+
+        outcomes = run_together(rename, decide)
+
+        assert all(o.ok or isinstance(o.error, DomainError) for o in outcomes), outcomes
+        rule.refresh_from_db()
+        for verdict in Verdict.objects.filter(rule=rule):
+            assert verdict.rule_code == rule.code == code, attempt
+
+
 # --- the audit chain ----------------------------------------------------------------------
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -116,14 +116,16 @@ def test_event_data_is_plain_json(arbitrator):
         worker=arbitrator,
         order=OrderFactory(crypto_amount=Decimal("0.00000001"), fiat_amount=Decimal("0.01")),
     )
-    due = datetime(2099, 1, 2, 3, 4, 5, tzinfo=UTC)
+    # A deadline within EVIDENCE_DEADLINE_MAX_DAYS, to the second.
+    due = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)
     appeal_request_evidence(
         appeal_id=appeal.pk, actor=arbitrator, party="buyer", text="Receipt.", due_at=due
     )
     propose(appeal, arbitrator)
 
     message = OutboxEvent.objects.get(type="party.message")
-    assert message.data["due_at"] in ("2099-01-02T03:04:05Z", "2099-01-02T03:04:05+00:00")
+    stamp = due.strftime("%Y-%m-%dT%H:%M:%S")
+    assert message.data["due_at"] in (f"{stamp}Z", f"{stamp}+00:00")
     issued = OutboxEvent.objects.get(type="verdict.issued")
     assert issued.data["crypto_amount"] == "0.00000001"  # a decimal string, never a float
 

@@ -219,12 +219,55 @@ def test_the_lock_follows_the_username_to_every_address(mei):
 
 def test_an_address_that_fails_on_many_usernames_is_locked_out(mei, make_user):
     """Password spraying: one guess on each of many names, from one address."""
-    for attempt in range(LIMIT):
+    for attempt in range(settings.LOGIN_LOCKOUT_ADDRESS_FAILURES):
         log_in(Client(), f"name{attempt}", "guess", REMOTE_ADDR="10.0.0.9")
 
     assert log_in(Client(), REMOTE_ADDR="10.0.0.9").status_code == 429
     # Mei herself, from her own desk, is not locked out by someone else's spraying.
     assert log_in(Client(), REMOTE_ADDR="10.0.0.10").status_code == 302
+
+
+def test_one_colleagues_failures_do_not_lock_the_others_out(mei, make_user):
+    """Behind one office address, a colleague's five typos lock the colleague, not the
+    desk."""
+    colleague = make_user("auditor", username="claire")
+    fail(Client(), LIMIT, username=colleague.username)
+
+    assert log_in(Client()).status_code == 302
+    assert log_in(Client(), colleague.username).status_code == 429
+
+
+def test_a_colleagues_success_does_not_clear_another_users_failures(mei, make_user):
+    """As reported: four guesses on senior2, then anyone's own login from the same address
+    wiped senior2's count, and the guessing went on without limit."""
+    target = make_user("senior_arbitrator", username="senior2")
+    for _ in range(LIMIT - 1):
+        log_in(Client(), target.username, "guess")
+
+    assert log_in(Client()).status_code == 302  # mei signs in from the same address
+
+    assert log_in(Client(), target.username, "guess again").status_code == 429
+
+
+def test_a_wrong_old_password_counts_as_a_failed_login(mei):
+    """A stolen session cannot guess the password on the password-change form."""
+    client = Client()
+    client.force_login(mei)
+    form = {
+        "new_password1": "another decent passphrase 7",
+        "new_password2": "another decent passphrase 7",
+    }
+    for _ in range(LIMIT - 1):
+        response = client.post("/accounts/password_change/", {**form, "old_password": "guess"})
+        assert response.status_code == 200
+
+    response = client.post("/accounts/password_change/", {**form, "old_password": "guess"})
+
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session  # the lock-out ends the session
+    assert log_in(Client()).status_code == 429
+    mei.refresh_from_db()
+    assert mei.check_password(PASSWORD)
 
 
 def test_the_username_is_matched_without_regard_to_case_or_spaces(mei):

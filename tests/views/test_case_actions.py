@@ -195,15 +195,7 @@ ACTIONS: dict[str, Action] = {
         done=lambda a: OutboxEvent.objects.filter(appeal=a, type="party.message").exists(),
         allowed=WORKERS,
     ),
-    "contest": Action(
-        setup=lambda actors: appeal_in(S.RESOLVED, worker=actors["arbitrator"]),
-        post=lambda a, actors: (
-            url("case_contest", a),
-            {"party": "seller", "reason": "The buyer's receipt is edited."},
-        ),
-        done=lambda a: hasattr(fresh(a), "review"),
-        allowed=WORKERS,
-    ),
+    # No "contest": a party contests through the exchange's app (issue 8), not staff.
 }
 
 
@@ -269,7 +261,8 @@ def test_only_the_actions_of_the_current_status_are_offered(client, arbitrator, 
     appeal = appeal_in(S.RESOLVED, worker=arbitrator)
     client.force_login(senior)
     forms = client.get(reverse("cases:case", args=[appeal.pk])).context["forms"]
-    assert set(forms) == {"note", "message", "contest"}
+    # A resolved case: notes and messages; a contest comes from the party's app.
+    assert set(forms) == {"note", "message"}
 
     appeal = open_appeal()
     forms = client.get(reverse("cases:case", args=[appeal.pk])).context["forms"]
@@ -808,3 +801,25 @@ def test_explanations_and_replies_follow_a_bare_zh_language_code(client, arbitra
     assert buyer["text"].startswith("您的申诉已获支持。")
     assert "已放行给买家" in seller["text"]
     assert {r["language"] for r in response.context["replies"]["buyer"]} == {"zh-hans"}
+
+
+def test_a_deadline_too_far_away_is_a_form_error_in_any_time_zone(
+    client, arbitrator, nothing_written
+):
+    """As reported: 9999-12-31T23:59 in Pago Pago is year 10000 in UTC; stored, it made
+    every list of appeals and the case page answer 500."""
+    StaffProfile.objects.create(user=arbitrator, time_zone="Pacific/Pago_Pago")
+    appeal = appeal_in(S.IN_REVIEW, worker=arbitrator)
+    client.force_login(arbitrator)
+    far = (timezone.now() + timedelta(days=90)).strftime("%Y-%m-%dT%H:%M")
+
+    for due in ("9999-12-31T23:59", far):
+        with nothing_written():
+            response = client.post(
+                url("case_request_evidence", appeal),
+                {**seen(appeal), "party": "seller", "text": "Your statement.", "due_at": due},
+            )
+        assert response.status_code == 400
+        assert "at most 30 days away" in response.content.decode()
+    assert client.get(url("case", appeal)).status_code == 200
+    assert client.get("/api/v1/appeals/").status_code == 200

@@ -32,9 +32,19 @@ def messages_of(response) -> list[str]:
 
 
 def contest(client, user, appeal: Appeal, party: str = "seller"):
+    """The party contests through the exchange's app: its service posts to the API (staff
+    do not contest in a party's name). `client` and `user` are the page's viewer."""
+    from rest_framework.test import APIClient
+
+    from tests.factories import staff_user
+
+    service = APIClient()
+    service.force_authenticate(staff_user("service_account"))
     client.force_login(user)
-    return client.post(
-        url("case_contest", appeal), {"party": party, "reason": "The receipt was edited."}
+    return service.post(
+        f"/api/v1/appeals/{appeal.pk}/review/",
+        {"party": party, "reason": "The receipt was edited."},
+        format="json",
     )
 
 
@@ -50,7 +60,7 @@ def case(arbitrator, senior, senior2):
 def test_a_contest_within_the_window_goes_to_an_eligible_senior(client, arbitrator, senior2, case):
     response = contest(client, arbitrator, case)
 
-    assert response.status_code == 302
+    assert response.status_code == 201
     review = VerdictReview.objects.get(appeal=case)
     assert review.state == VerdictReview.State.PENDING
     assert review.requested_by == "seller"
@@ -58,7 +68,6 @@ def test_a_contest_within_the_window_goes_to_an_eligible_senior(client, arbitrat
     page = client.get(reverse("cases:case", args=[case.pk]))
     body = page.content.decode()
     assert "The receipt was edited." in body and "senior2" in body
-    assert "contest" not in page.context["forms"]
 
 
 def test_a_reversal_emits_verdict_reversed_and_moves_no_funds(client, arbitrator, senior2, case):
@@ -176,9 +185,9 @@ def test_a_second_contest_is_refused(client, arbitrator, senior2, case, nothing_
     with nothing_written():
         response = contest(client, arbitrator, case, party="buyer")
     assert response.status_code == 409
-    assert messages_of(response) == [
+    assert response.json()["detail"] == (
         "This verdict has already been contested; a verdict is reviewed once."
-    ]
+    )
 
 
 def test_a_contest_after_the_window_is_refused(client, arbitrator, senior2, case, nothing_written):
@@ -192,7 +201,7 @@ def test_a_contest_after_the_window_is_refused(client, arbitrator, senior2, case
         with nothing_written():
             response = contest(client, arbitrator, case)
     assert response.status_code == 409
-    assert messages_of(response)[0].startswith("The review window closed on")
+    assert response.json()["detail"].startswith("The review window closed on")
 
 
 def test_a_contest_of_an_unresolved_case_is_refused(client, arbitrator, nothing_written):
@@ -200,7 +209,7 @@ def test_a_contest_of_an_unresolved_case_is_refused(client, arbitrator, nothing_
     with nothing_written():
         response = contest(client, arbitrator, appeal)
     assert response.status_code == 409
-    assert messages_of(response) == ["Only an effective verdict can be contested."]
+    assert response.json()["detail"] == "Only an effective verdict can be contested."
 
 
 # --- the reviews page ---------------------------------------------------------------------
@@ -241,7 +250,7 @@ def test_the_reviews_page_needs_a_login(client):
 @pytest.fixture
 def big_case(arbitrator, senior, senior2, lead):
     """A resolved 25,000 USDT case (above four-eyes), approved by `senior`, whose buyer
-    had another case `senior` handled: `senior2` reviews, `lead` is the second pair."""
+    had another case `senior` handled: `senior2` reviews, another senior or lead approves."""
     from cases import lifecycle
 
     buyer = TraderFactory()
@@ -317,18 +326,19 @@ def test_a_proposed_reversal_can_be_sent_back_to_its_reviewer(client, senior2, l
     assert "review_decide" in client.get(url("case", big_case)).context["forms"]
 
 
-def test_a_senior_who_handled_the_parties_cases_cannot_approve(
-    client, senior, senior2, big_case, nothing_written
-):
-    from arbitration.exceptions import InvalidInput
-    from cases import lifecycle
-
+def test_the_second_pair_of_eyes_is_any_other_senior_or_lead(client, senior, senior2, big_case):
+    """Like a verdict's four-eyes: a different senior or lead, here the one who approved
+    the verdict under review (the reviewer is the independent one)."""
     client.force_login(senior2)
     client.post(url("case_review_decide", big_case), REVERSE)
-    review = VerdictReview.objects.get(appeal=big_case)
+    client.force_login(senior)
 
-    with nothing_written(), pytest.raises(InvalidInput):
-        lifecycle.review_reversal_approve(review_id=review.pk, actor=senior)
+    assert "reversal_approve" in client.get(url("case", big_case)).context["forms"]
+    assert client.post(url("case_reversal_approve", big_case)).status_code == 302
+
+    review = VerdictReview.objects.get(appeal=big_case)
+    assert (review.state, review.approved_by) == (VerdictReview.State.REVERSED, senior)
+    assert reversed_events(big_case).count() == 1
 
 
 def test_an_arbitrator_cannot_approve_a_reversal(client, senior2, big_case, make_user):
@@ -348,3 +358,55 @@ def test_the_database_refuses_a_reviewer_approving_their_own_reversal(senior2, b
         VerdictReview.objects.filter(pk=review.pk).update(
             state="reversed", corrected_outcome="return_to_seller", approved_by=senior2
         )
+
+
+# --- staff do not contest in a party's name (issue 8) ---------------------------------------
+
+
+def test_the_case_page_offers_no_contest_form_to_staff(client, senior2, case):
+    client.force_login(senior2)
+    page = client.get(url("case", case))
+
+    assert "contest" not in page.context["forms"]
+    assert "A party may contest this verdict from the exchange" in page.content.decode()
+    assert client.post(f"/cases/{case.pk}/contest", {"party": "seller"}).status_code == 404
+
+
+@pytest.mark.parametrize("role", ["arbitrator", "senior_arbitrator", "team_lead"])
+def test_staff_cannot_contest_through_the_api(make_user, case, nothing_written, role):
+    """As reported: a senior recorded a contest "by the seller", assigned it to himself
+    and reversed the verdict alone."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_login(make_user(role))
+    with nothing_written():
+        response = client.post(
+            f"/api/v1/appeals/{case.pk}/review/",
+            {"party": "seller", "reason": "Forged by staff."},
+            format="json",
+        )
+    assert response.status_code == 403
+
+
+def test_the_reviews_page_lists_reversals_waiting_for_my_approval(client, senior2, lead, big_case):
+    client.force_login(senior2)
+    client.post(url("case_review_decide", big_case), REVERSE)
+
+    client.force_login(lead)
+    page = client.get(reverse("cases:reviews"))
+
+    assert [r.appeal_id for r in page.context["approvals"]] == [big_case.pk]
+    assert big_case.pk not in [r.appeal_id for r in page.context["decided"]]
+    client.force_login(senior2)  # the reviewer: not theirs to approve
+    assert client.get(reverse("cases:reviews")).context["approvals"] == []
+
+
+def test_a_reversed_verdict_says_so_on_its_panel(client, arbitrator, senior2, case):
+    contest(client, arbitrator, case)
+    client.force_login(senior2)
+    client.post(url("case_review_decide", case), REVERSE)
+
+    body = client.get(url("case", case)).content.decode()
+
+    assert "Reversed on second-level review" in body

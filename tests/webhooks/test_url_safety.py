@@ -38,6 +38,9 @@ INTERNAL = [
     "http://[fd00::1]/",
     "http://metadata.google.internal/",
     "http://app.localhost/",
+    "http://[2002:7f00:1::]/",  # 6to4 wrapping 127.0.0.1
+    "http://[64:ff9b::a9fe:a9fe]/",  # NAT64 wrapping 169.254.169.254
+    "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",  # Teredo
 ]
 NOT_HTTP = ["ftp://exchange.example/hook", "file:///etc/passwd", "gopher://x.example/", "//x"]
 
