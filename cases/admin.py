@@ -18,6 +18,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from rest_framework.authtoken.models import TokenProxy
 
 from arbitration.exceptions import DomainError
 
@@ -46,6 +47,12 @@ from .models import (
 from .services import rule_save, webhook_subscriber_check, webhook_subscriber_save
 from .tasks import deliver_webhook, enqueue
 from .webhooks import deliveries_retry
+
+# Service tokens are not shown in the admin, not even to the superuser: a key read there
+# would let its reader speak for the parties. `manage.py create_service_token` issues and
+# rotates them, printing the new key once.
+if admin.site.is_registered(TokenProxy):
+    admin.site.unregister(TokenProxy)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -394,9 +401,9 @@ class WebhookSubscriberForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # Here, not at import: in the language of the request.
         self.fields["new_secret"].help_text = gettext(
-            "A random string of at least %(n)d characters. Leave blank to keep the current "
-            "secret; it is never shown again once saved."
-        ) % {"n": WebhookSubscriber.SECRET_MIN_LENGTH}
+            "A random string of at least %(n)d characters, %(d)d or more of them different. "
+            "Leave blank to keep the current secret; it is never shown again once saved."
+        ) % {"n": WebhookSubscriber.SECRET_MIN_LENGTH, "d": WebhookSubscriber.SECRET_MIN_DISTINCT}
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

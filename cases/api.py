@@ -46,6 +46,9 @@ def errors(*codes: int) -> dict[int, OpenApiResponse]:
         409: "Conflicts with the current state.",
         413: "The upload is too large.",
     }
+    # Every operation may answer 400: a query string with a NUL character is refused
+    # before any view (arbitration.middleware), whatever the operation takes.
+    codes = tuple(sorted({400, *codes}))
     return {c: OpenApiResponse(ErrorSerializer, description=described[c]) for c in codes}
 
 

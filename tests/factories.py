@@ -253,3 +253,11 @@ def png_bomb(width: int = 20_000, height: int = 20_000) -> bytes:
 
 def upload(content: bytes, name: str = "voucher.png") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, content)
+
+
+def service_token(user: AbstractBaseUser) -> str:
+    """The API key of a service account (made as create_service_token makes one): the
+    API serves a service only when it calls with its token."""
+    from rest_framework.authtoken.models import Token
+
+    return Token.objects.get_or_create(user=user)[0].key

@@ -67,6 +67,9 @@ ACTION_PHRASES = {
     "review.assigned": gettext_lazy("assigned the review"),
     "review.upheld": gettext_lazy("upheld the verdict on review"),
     "review.reversed": gettext_lazy("reversed the verdict on review"),
+    "review.reversal_proposed": gettext_lazy("proposed reversing the verdict"),
+    "review.reversal_sent_back": gettext_lazy("sent the proposed reversal back"),
+    "trader.updated": gettext_lazy("changed a trader's details"),
 }
 # Audit values that are user ids, shown as usernames.
 USER_KEYS = frozenset({"assignee", "decided_by", "approved_by", "reviewer"})
@@ -584,6 +587,15 @@ def timeline(
                     review.rationale,
                 )
             )
+        if review.approved_at:
+            events.append(
+                TimelineEvent(
+                    review.approved_at,
+                    "review",
+                    _("Reversal approved (four-eyes)"),
+                    review.approved_by.get_username() if review.approved_by else "",
+                )
+            )
     events.sort(key=lambda e: (e.at, e.rank))
     return events
 
@@ -794,18 +806,21 @@ def reviews_for(user: AbstractBaseUser) -> dict[str, list[VerdictReview]]:
         approvals = list(
             base.filter(state=VerdictReview.State.PROPOSED).exclude(reviewer=user)[:100]
         )
+    waiting = [VerdictReview.State.PENDING, VerdictReview.State.PROPOSED]
     return {
         # Reversals above four-eyes that this user may approve (not their own).
         "approvals": approvals,
-        "mine": list(base.filter(reviewer=user, state=VerdictReview.State.PENDING)),
+        # Still open: awaiting the reviewer, or a proposed reversal awaiting approval.
+        "mine": list(base.filter(reviewer=user, state__in=waiting)),
         "unassigned": list(base.filter(reviewer__isnull=True, state=VerdictReview.State.PENDING)),
         "others": list(
-            base.filter(state=VerdictReview.State.PENDING)
+            base.filter(state__in=waiting)
             .exclude(reviewer__isnull=True)
             .exclude(reviewer=user)[:100]
         ),
         "decided": list(
-            base.filter(state__in=[VerdictReview.State.UPHELD, VerdictReview.State.REVERSED])
-            .order_by("-decided_at", "-id")[:25]
+            base.filter(
+                state__in=[VerdictReview.State.UPHELD, VerdictReview.State.REVERSED]
+            ).order_by("-decided_at", "-id")[:25]
         ),
     }

@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from axes.handlers.proxy import AxesProxyHandler
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -20,10 +21,23 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from cases import lockout
+from cases import lockout, roles
 from cases.forms_queue import ProfileForm, time_zone_suggestions
 from cases.middleware import zone_or_default
 from cases.models import StaffProfile
+
+
+class DeskAuthenticationForm(AuthenticationForm):
+    def confirm_login_allowed(self, user) -> None:
+        super().confirm_login_allowed(user)
+        # A service account speaks for the parties with its token only: a password set
+        # on it (by an administrator) does not open a session.
+        if roles.is_service_account(user):
+            raise forms.ValidationError(
+                self.error_messages["invalid_login"],
+                code="invalid_login",
+                params={"username": self.username_field.verbose_name},
+            )
 
 
 class DeskLoginView(auth_views.LoginView):
@@ -31,6 +45,7 @@ class DeskLoginView(auth_views.LoginView):
     refuses a locked-out username or address before the password is checked, so a guess
     made during the lockout learns nothing, even when it is right."""
 
+    authentication_form = DeskAuthenticationForm
     redirect_authenticated_user = True
 
 

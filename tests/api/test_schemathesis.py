@@ -199,6 +199,15 @@ def test_the_schema_has_every_contract_operation(api_schema):
     assert served == set(OPERATIONS)
 
 
+SERVICE_WRITES = {
+    ("POST", "/api/v1/orders/"),
+    ("POST", "/api/v1/orders/{external_id}/chat/"),
+    ("POST", "/api/v1/traders/{external_id}/signals/"),
+    ("POST", "/api/v1/appeals/"),
+    ("POST", "/api/v1/appeals/{id}/review/"),
+}
+
+
 @pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
 def test_no_generated_request_breaks_the_api(api_schema, auth, app_errors, method, path):
     operation = api_schema[path][method]
@@ -208,6 +217,9 @@ def test_no_generated_request_breaks_the_api(api_schema, auth, app_errors, metho
     )
     failures: list[str] = []
     statuses: list[int] = []
+    # The exchange's facts and the parties' appeals are the services' to write (staff get
+    # a 403 there, tested in test_auth.py): generated requests go where they can land.
+    callers = ["service"] if (method, path) in SERVICE_WRITES else sorted(auth)
 
     @settings(
         max_examples=EXAMPLES_PER_OPERATION,
@@ -217,7 +229,7 @@ def test_no_generated_request_breaks_the_api(api_schema, auth, app_errors, metho
         phases=[Phase.explicit, Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    @given(case=strategy, caller=st.sampled_from(sorted(auth)))
+    @given(case=strategy, caller=st.sampled_from(callers))
     def run(case: Any, caller: str) -> None:
         response = case.call(headers=auth[caller])
         statuses.append(response.status_code)

@@ -486,8 +486,39 @@ def test_canned_reply_edits_are_audited(lead):
     assert entry.actor == lead
 
 
-def test_token_keys_are_for_the_superuser_only(world, lead):
+def test_token_keys_are_in_no_admin_page_not_even_the_superusers(world, lead, make_user):
+    """As reported: the superuser read every service token in the admin and could then
+    speak for the parties. Tokens are issued and rotated by create_service_token only."""
+    root = make_user(None, is_staff=True, is_superuser=True, username="root")
     assert Token.objects.filter(key=world["token"]).exists()
-    response = admin_client(lead).get("/admin/authtoken/tokenproxy/")
-    assert response.status_code == 403
+    for user in (lead, root):
+        client = admin_client(user)
+        assert client.get("/admin/authtoken/tokenproxy/").status_code == 404
+        assert world["token"] not in client.get("/admin/").content.decode()
     assert get_user_model().objects.filter(username="svc-p2p-order-service").exists()
+
+
+def test_a_service_account_with_a_password_cannot_open_a_session(world, make_user):
+    """An administrator who sets a password on a service account still cannot sign in as
+    it, and a session of it is no service: only its token speaks for the parties."""
+    from rest_framework.test import APIClient
+
+    service = get_user_model().objects.get(username="svc-p2p-order-service")
+    service.set_password("a long enough passphrase 42")
+    service.save()
+
+    response = Client().post(
+        "/accounts/login/",
+        {"username": service.username, "password": "a long enough passphrase 42"},
+    )
+    assert response.status_code == 200 and "_auth_user_id" not in Client().session
+
+    session = APIClient()
+    session.force_login(service)
+    order = world["appeal"].order
+    chat = [{"external_id": "M-S", "sender": "seller", "sent_at": "2026-11-21T10:00:00Z",
+             "text": "I am the seller"}]  # fmt: skip
+    assert (
+        session.post(f"/api/v1/orders/{order.external_id}/chat/", chat, format="json").status_code
+        == 403
+    )

@@ -20,6 +20,7 @@ from tests.factories import (
     appeal_in,
     open_appeal,
     png_bytes,
+    service_token,
     upload,
 )
 
@@ -193,7 +194,7 @@ def test_the_api_detail_carries_the_risk(service_account):
         messages=[ChatMessageDataFactory(text="telegram @otc_fast")],
     )
     client = APIClient()
-    client.force_authenticate(service_account)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {service_token(service_account)}")
     body = client.get(f"/api/v1/appeals/{appeal.pk}/").json()
     assert body["risk_score"] == WEIGHTS["off_platform_contact"]
     assert body["risk_signals"][0]["code"] == "off_platform_contact"

@@ -21,6 +21,7 @@ from tests.factories import (
     open_appeal,
     pdf_bytes,
     png_bytes,
+    service_token,
     upload,
 )
 
@@ -475,7 +476,7 @@ def test_case_pages_evidence_and_the_api_are_never_stored(client, arbitrator, se
     from rest_framework.test import APIClient
 
     service_api = APIClient()
-    service_api.force_authenticate(service_account)
+    service_api.credentials(HTTP_AUTHORIZATION=f"Token {service_token(service_account)}")
     appeal = appeal_in("in_review", worker=arbitrator)
     evidence = add_evidence(appeal, arbitrator)
     client.force_login(arbitrator)

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import Appeal, OutboxEvent, VerdictReview
-from tests.factories import OrderFactory, TraderFactory, appeal_in
+from tests.factories import OrderFactory, TraderFactory, appeal_in, service_token
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,7 @@ def contest(client, user, appeal: Appeal, party: str = "seller"):
     from tests.factories import staff_user
 
     service = APIClient()
-    service.force_authenticate(staff_user("service_account"))
+    service.credentials(HTTP_AUTHORIZATION=f"Token {service_token(staff_user('service_account'))}")
     client.force_login(user)
     return service.post(
         f"/api/v1/appeals/{appeal.pk}/review/",
@@ -410,3 +410,29 @@ def test_a_reversed_verdict_says_so_on_its_panel(client, arbitrator, senior2, ca
     body = client.get(url("case", case)).content.decode()
 
     assert "Reversed on second-level review" in body
+
+
+def test_a_proposed_reversal_stays_listed_for_its_reviewer_and_the_auditor(
+    client, senior2, auditor, big_case
+):
+    client.force_login(senior2)
+    client.post(url("case_review_decide", big_case), REVERSE)
+
+    mine = client.get(reverse("cases:reviews")).context["mine"]
+    client.force_login(auditor)
+    others = client.get(reverse("cases:reviews")).context["others"]
+
+    assert [r.appeal_id for r in mine] == [big_case.pk]
+    assert [r.appeal_id for r in others] == [big_case.pk]
+
+
+def test_the_timeline_names_who_approved_a_reversal(client, senior2, lead, big_case):
+    client.force_login(senior2)
+    client.post(url("case_review_decide", big_case), REVERSE)
+    client.force_login(lead)
+    client.post(url("case_reversal_approve", big_case))
+
+    events = client.get(url("case", big_case)).context["timeline"]
+
+    approved = [e for e in events if e.text == "Reversal approved (four-eyes)"]
+    assert [e.actor for e in approved] == ["lead"]
