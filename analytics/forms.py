@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from .selectors import Period, ops_today
 
 # A year and a day: the API's limit too (analytics.api.MAX_DAYS).
+EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)
 MAX_DAYS = 366
 DEFAULT_PRESET = "last_28"
 PRESETS = [
@@ -77,6 +78,10 @@ class DashboardForm(forms.Form):
                 raise forms.ValidationError(_("Give both the first and the last day."))
             if first > last:
                 raise forms.ValidationError(_("The first day must not be after the last."))
+            if not (EARLIEST <= first and last <= LATEST):
+                # The previous period and the day bounds are computed around the range:
+                # year 1 or 9999 would overflow (a 500), and no desk has data there.
+                raise forms.ValidationError(_("Choose days between 1970 and 2999."))
             if (last - first).days >= MAX_DAYS:
                 raise forms.ValidationError(_("Choose at most %(days)d days.") % {"days": MAX_DAYS})
             data["period"] = Period(first, last)
@@ -113,6 +118,8 @@ class ReportForm(forms.Form):
         kind = data.get("period") or "week"
         today = ops_today()
         start = data.get("start")
+        if start is not None and not (EARLIEST <= start <= LATEST):
+            raise forms.ValidationError(_("Choose days between 1970 and 2999."))
         if kind == "week":
             # Default: the last complete week, Monday to Sunday.
             start = start or today - timedelta(days=today.weekday() + 7)

@@ -15,7 +15,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.models import TokenProxy
@@ -55,8 +55,31 @@ if admin.site.is_registered(TokenProxy):
     admin.site.unregister(TokenProxy)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Viewable by every staff role; nobody adds, edits or deletes here."""
+class DeskRoleAdmin(admin.ModelAdmin):
+    """What a user sees or edits of the desk's records is what their desk role grants
+    (cases.roles.has), never is_superuser: parties' data, chat, notes and webhook secrets
+    are for the roles that work with them, and the admin account administers users."""
+
+    def _role_may(self, request: HttpRequest, action: str) -> bool:
+        opts = self.model._meta
+        return roles.has(request.user, f"{opts.app_label}.{action}_{opts.model_name}")
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        may = self._role_may(request, "view") or self._role_may(request, "change")
+        return may and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self._role_may(request, "add") and super().has_add_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._role_may(request, "change") and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyAdmin(DeskRoleAdmin):
+    """Viewable by the roles that read it; nobody adds, edits or deletes here."""
 
     # Tables reach millions of rows: no COUNT(*) of the whole table on every page.
     show_full_result_count = False
@@ -71,7 +94,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class NoDeleteAdmin(admin.ModelAdmin):
+class NoDeleteAdmin(DeskRoleAdmin):
     """Editable by those whose role grants change_*, never deleted: a row others may
     have relied on is retired (active off), not removed."""
 
@@ -99,28 +122,6 @@ class AuditedAdmin(NoDeleteAdmin):
             before={f: old[f] for f in changed} if old else {},
             after={f: getattr(obj, f) for f in changed},
         )
-
-
-class TeamLeadsOnly:
-    """Webhook subscribers and their deliveries: seen and edited by the desk role that
-    holds the permission (team leads), asked through cases.roles.has, so a superuser
-    without that role does not see them either (their secrets, URLs and errors)."""
-
-    def _role_may(self, request: HttpRequest, action: str) -> bool:
-        opts = self.model._meta
-        return roles.has(request.user, f"{opts.app_label}.{action}_{opts.model_name}")
-
-    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return self._role_may(request, "view") or self._role_may(request, "change")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return self._role_may(request, "add")
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return self._role_may(request, "change")
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -305,6 +306,15 @@ class RuleAdmin(NoDeleteAdmin):
     def save_model(self, request: HttpRequest, obj: Rule, form: forms.ModelForm, change: bool):
         rule_save(rule=obj, actor=request.user)
 
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any):
+        # A verdict citing the rule may commit while the form was open (rule_save then
+        # refuses the rename): say so on the page, with nothing saved, not a 500.
+        try:
+            return super().changeform_view(request, *args, **kwargs)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(request.get_full_path())
+
 
 @admin.register(CannedReply)
 class CannedReplyAdmin(AuditedAdmin):
@@ -356,7 +366,7 @@ class DeliveryInline(ReadOnlyInline):
     model = WebhookDelivery
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        # Subscriber URLs and their errors: team leads only (TeamLeadsOnly).
+        # Subscriber URLs and their errors: team leads only (their desk role).
         return roles.has(request.user, "cases.view_webhookdelivery")
 
     fields = (
@@ -422,7 +432,7 @@ class WebhookSubscriberForm(forms.ModelForm):
 
 
 @admin.register(WebhookSubscriber)
-class WebhookSubscriberAdmin(TeamLeadsOnly, admin.ModelAdmin):
+class WebhookSubscriberAdmin(NoDeleteAdmin):
     form = WebhookSubscriberForm
     list_display = ("url", "events", "active", "fingerprint", "created_at")
     list_filter = ("active",)
@@ -452,7 +462,7 @@ class WebhookSubscriberAdmin(TeamLeadsOnly, admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(TeamLeadsOnly, ReadOnlyAdmin):
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
     """Read-only, with one action: send failed or dead deliveries again now."""
 
     list_display = (
@@ -467,9 +477,6 @@ class WebhookDeliveryAdmin(TeamLeadsOnly, ReadOnlyAdmin):
     list_filter = ("status", "subscriber")
     list_select_related = ("event", "subscriber")
     actions = ["retry_now"]
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False  # read-only: the one action is "Retry now"
 
     def has_retry_permission(self, request: HttpRequest) -> bool:
         # Whoever manages subscribers (team leads) may also resend to them.

@@ -16,7 +16,7 @@ from arbitration.api import ByCodeCursor, NewestFirstCursor, OldestFirstCursor
 from . import lifecycle, services
 from .filters import AppealFilter
 from .models import Appeal, ChatMessage, Order, Rule, Trader, Verdict, VerdictReview
-from .permissions import ExchangeFacts, IsArbitrator, IsDeskMember
+from .permissions import ExchangeFacts, IsArbitrator, IsDeskMember, PartiesChannel
 from .serializers import (
     AppealCreateSerializer,
     AppealSerializer,
@@ -182,7 +182,7 @@ class SignalsView(APIView):
 
 
 class AppealListView(generics.ListCreateAPIView):
-    permission_classes = [IsDeskMember]
+    permission_classes = [PartiesChannel]
     serializer_class = AppealSerializer
     pagination_class = NewestFirstCursor
     filterset_class = AppealFilter
@@ -304,7 +304,7 @@ class RuleListView(generics.ListAPIView):
 
 
 class ReviewView(APIView):
-    permission_classes = [IsDeskMember]
+    permission_classes = [PartiesChannel]
 
     @extend_schema(
         request=ReviewRequestSerializer,

@@ -250,16 +250,22 @@ def appeal_open(
             _("Unknown channel %(channel)s.") % {"channel": repr(channel)}, field="channel"
         )
     at = at or timezone.now()
-    if reason in URGENT_REASONS:
-        priority = Appeal.Priority.URGENT
-    elif amount_needs_four_eyes(order.asset, order.crypto_amount):
-        priority = Appeal.Priority.HIGH
-    else:
-        priority = Appeal.Priority.NORMAL
     with transaction.atomic():
-        # Lock the order so two appeals on it queue up; the partial unique index is the
-        # last word if anything gets past this check.
-        Order.objects.select_for_update().filter(pk=order.pk).first()
+        # Lock the order so two appeals on it queue up (the partial unique index is the
+        # last word if anything gets past this check), and freeze the facts read under
+        # that lock: the caller's copy may be older than an upsert that just committed,
+        # and a stale lower amount would skip four-eyes.
+        order = (
+            Order.objects.select_for_update(of=("self",))
+            .select_related("buyer", "seller")
+            .get(pk=order.pk)
+        )
+        if reason in URGENT_REASONS:
+            priority = Appeal.Priority.URGENT
+        elif amount_needs_four_eyes(order.asset, order.crypto_amount):
+            priority = Appeal.Priority.HIGH
+        else:
+            priority = Appeal.Priority.NORMAL
         if order.appeals.exclude(status__in=Appeal.CLOSED_STATUSES).exists():
             raise Conflict(_("This order already has an unresolved appeal."), field="order")
         try:
@@ -329,8 +335,9 @@ def appeal_cancel(*, appeal_id: int, actor: Actor, reason: str = "") -> Appeal:
             # (else cancelling would be a way round escalation and approval).
             if appeal.status == S.ESCALATED:
                 _require(actor, roles.HANDLE_ESCALATION, _("cancel escalated appeals"))
-            elif appeal.status == S.PENDING_APPROVAL:
-                _require(actor, roles.APPROVE, _("cancel appeals waiting for approval"))
+            elif appeal.status == S.PENDING_APPROVAL or four_eyes_required(appeal):
+                # Closing a case above four-eyes is no way round its second pair of eyes.
+                _require(actor, roles.APPROVE, _("cancel appeals above the four-eyes threshold"))
             if appeal.assignee_id:
                 _require_handler(appeal, actor, _("cancel this appeal"))
         withdrawn = appeal.verdicts.filter(state=Verdict.State.PENDING).update(

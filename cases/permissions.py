@@ -77,3 +77,15 @@ class CanReadMetrics(BasePermission):
         if not user or not user.is_authenticated:
             return False
         return is_service_caller(request) or roles.has(user, roles.VIEW_METRICS)
+
+
+class PartiesChannel(IsDeskMember):
+    """Opening an appeal and contesting a verdict: a party's acts, through the exchange's
+    services (token) only; desk members read (cases.lifecycle refuses staff again)."""
+
+    message = "Appeals are opened and contested by the exchange's services for the parties."
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in SAFE_METHODS:
+            return super().has_permission(request, view)
+        return bool(request.user and request.user.is_authenticated) and is_service_caller(request)

@@ -9,6 +9,7 @@ speak as a party.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -106,10 +107,13 @@ def order_upsert(
     if buyer.get("external_id") == seller.get("external_id"):
         raise InvalidInput(_("Buyer and seller must be different traders."), field="seller")
     with transaction.atomic():
+        # The order's row first, then the traders (whose changes are audited): the same
+        # lock order as appeal_open (order, then the audit head), so the two never
+        # deadlock.
+        order = Order.objects.select_for_update().filter(external_id=external_id).first()
         buyer_obj = trader_upsert(**buyer, actor=actor)
         seller_obj = trader_upsert(**seller, actor=actor)
         values = {k: fields[k] for k in ORDER_FIELDS if k in fields}
-        order = Order.objects.select_for_update().filter(external_id=external_id).first()
         if order is None:
             try:
                 with transaction.atomic():
@@ -329,9 +333,11 @@ def webhook_subscriber_check(
             ]
         elif not events:
             problems["events"] = [_("Name at least one event type.")]
+    # Only characters that show count: spaces and invisible ones (U+200B...) pad nothing.
+    visible = [c for c in (secret or "") if unicodedata.category(c)[0] not in ("Z", "C")]
     if secret is not None and (
-        len(secret.strip()) < WebhookSubscriber.SECRET_MIN_LENGTH
-        or len(set(secret)) < WebhookSubscriber.SECRET_MIN_DISTINCT
+        len(visible) < WebhookSubscriber.SECRET_MIN_LENGTH
+        or len(set(visible)) < WebhookSubscriber.SECRET_MIN_DISTINCT
     ):
         problems["secret"] = [
             _(

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from arbitration.exceptions import InvalidInput
 
 from . import roles
-from .lifecycle import _lock, _require, desk_message_send
+from .lifecycle import _lock, _require, _require_handler, desk_message_send
 from .models import (
     AccountAction,
     Appeal,
@@ -103,6 +103,10 @@ def party_message_send(
         raise InvalidInput(_("The message is empty."), field="text")
     with transaction.atomic():
         appeal = _lock(appeal_id)
+        if appeal.assignee_id or appeal.is_closed:
+            # The desk speaks to a party through whoever handles the case (a colleague's,
+            # or a closed one: the assignee, seniors and leads), never from any desk.
+            _require_handler(appeal, actor, _("message the parties of this appeal"))
         return desk_message_send(
             appeal=appeal,
             actor=actor,

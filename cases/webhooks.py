@@ -69,6 +69,8 @@ def address_is_internal(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bo
             return True
     if any(ip in net for net in EXTRA_BLOCKED_NET_RANGES):
         return True
+    if isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local:  # fec0::/10, deprecated
+        return True
     return not ip.is_global or ip.is_multicast or ip.is_private or ip.is_reserved
 
 

@@ -62,20 +62,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def _flush_past_the_append_only_audit_log() -> None:
     """Transactional tests end with Django's flush, a TRUNCATE of every table, which the
-    audit log's append-only trigger (migration 0013) refuses. The test database's owner
-    switches the TRUNCATE trigger off for that statement only, as only an owner can; the
-    UPDATE/DELETE trigger stays on."""
+    history's TRUNCATE triggers (migrations 0013, 0017) refuse. The test database's owner
+    switches those off for that statement only, as only an owner can; the UPDATE/DELETE
+    triggers stay on."""
+    import importlib
+
     from django.db.backends.postgresql.operations import DatabaseOperations
 
+    GUARDED = importlib.import_module("cases.migrations.0017_history_complete").TRUNCATE_GUARDED
     original = DatabaseOperations.sql_flush
 
     def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
         sql = original(
             self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
         )
+        guarded = [(t, f"{t}_no_truncate") for t in GUARDED if t in tables]
         if sql and "cases_auditentry" in tables:
-            toggle = "ALTER TABLE cases_auditentry {} TRIGGER audit_entry_no_truncate;"
-            sql = [toggle.format("DISABLE"), *sql, toggle.format("ENABLE")]
+            guarded.append(("cases_auditentry", "audit_entry_no_truncate"))
+        if sql and guarded:
+            off = [f"ALTER TABLE {t} DISABLE TRIGGER {name};" for t, name in guarded]
+            on = [f"ALTER TABLE {t} ENABLE ALWAYS TRIGGER {name};" for t, name in guarded]
+            sql = [*off, *sql, *on]
         return sql
 
     DatabaseOperations.sql_flush = sql_flush

@@ -640,6 +640,7 @@ def abilities(
     pending: Verdict | None,
     effective: Verdict | None,
     review: VerdictReview | None,
+    four_eyes: bool,
 ) -> Abilities:
     work = roles.has(user, roles.WORK)
     assign_p = roles.has(user, roles.ASSIGN)
@@ -659,7 +660,8 @@ def abilities(
             (status != S.ESCALATED or escalations) if unowned else handler
         )
         can.note = True
-        can.message = True
+        # As tools.party_message_send: a colleague's or a closed case only by its handler.
+        can.message = handler or (unowned and not appeal.is_closed)
         can.upload = not appeal.is_closed
         can.escalate = status == S.OPEN or (
             status in (S.IN_REVIEW, S.AWAITING_EVIDENCE) and handler
@@ -676,7 +678,7 @@ def abilities(
             not appeal.is_closed
             and (unowned or handler)
             and (status != S.ESCALATED or escalations)
-            and (status != S.PENDING_APPROVAL or approve_p)
+            and ((status != S.PENDING_APPROVAL and not four_eyes) or approve_p)
         )
         if status == S.RESOLVED and effective is not None and review is None:
             # A party contests through the exchange's app (lifecycle.review_request);
@@ -752,6 +754,7 @@ def case_page(appeal: Appeal, user: AbstractBaseUser, *, q: str = "") -> dict[st
     effective = next((v for v in verdict_list if v.state == Verdict.State.EFFECTIVE), None)
     lines, last_party = chat_lines(appeal, q=q)
     trail = audit_trail(appeal)
+    four_eyes = four_eyes_required(appeal)
     now = timezone.now()
     return {
         "appeal": appeal,
@@ -763,7 +766,7 @@ def case_page(appeal: Appeal, user: AbstractBaseUser, *, q: str = "") -> dict[st
         and appeal.first_response_due_at < now,
         "evidence_overdue": appeal.status == S.AWAITING_EVIDENCE
         and bool(appeal.evidence_due_at and appeal.evidence_due_at < now),
-        "four_eyes": four_eyes_required(appeal),
+        "four_eyes": four_eyes,
         "parties": party_facts,
         "chat": lines,
         "chat_q": q,
@@ -793,7 +796,9 @@ def case_page(appeal: Appeal, user: AbstractBaseUser, *, q: str = "") -> dict[st
         "audit": trail,
         "seen": appeal.updated_at.isoformat(),
         "seen_seq": trail[-1].entry.seq if trail else 0,
-        "can": abilities(appeal, user, pending=pending, effective=effective, review=review),
+        "can": abilities(
+            appeal, user, pending=pending, effective=effective, review=review, four_eyes=four_eyes
+        ),
     }
 
 

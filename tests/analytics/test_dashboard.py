@@ -749,3 +749,23 @@ def test_the_report_prints_on_a4_without_the_navigation(lead_client, history):
 )
 def test_a_bad_report_period_is_refused(lead_client, query_string):
     assert lead_client.get(f"{REPORT}?{query_string}").status_code == 400
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "from=0001-01-01&to=0001-01-02",
+        "from=9999-12-30&to=9999-12-31",
+        "period=week&start=0001-01-01",
+        "period=month&start=9999-12-01",
+    ],
+)
+def test_days_at_the_ends_of_the_calendar_are_a_form_error_not_a_500(client, query):
+    """As reported: year 1 and year 9999 overflowed the previous-period arithmetic."""
+    client.force_login(staff_user("team_lead"))
+    path = "/dashboard/report/" if "period=" in query else "/dashboard/"
+
+    response = client.get(f"{path}?{query}")
+
+    assert response.status_code in (200, 400)
+    assert "between 1970 and 2999" in response.content.decode()

@@ -172,8 +172,9 @@ def test_each_message_records_the_service_account_that_sent_it(service_api, orde
 def test_no_staff_member_can_post_as_a_party(role_api, order, nothing_written, role):
     """As reported: a staff session posted a message as the "seller" and it showed as the
     seller's, with no trace."""
+    client = role_api(role)
     with nothing_written():
-        response = role_api(role).post(URL, [message("M-FORGED", sender="seller")], format="json")
+        response = client.post(URL, [message("M-FORGED", sender="seller")], format="json")
 
     assert_error(response, 403)
     assert not ChatMessage.objects.filter(external_id="M-FORGED").exists()

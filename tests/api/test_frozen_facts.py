@@ -68,8 +68,9 @@ def test_staff_sessions_do_not_write_the_exchanges_facts(
     big_appeal, role_api, nothing_written, role, write
 ):
     path, body = write()
+    client = role_api(role)
     with nothing_written():
-        response = role_api(role).post(f"{API}/{path}", body, format="json")
+        response = client.post(f"{API}/{path}", body, format="json")
     assert_error(response, 403)
 
 
@@ -169,8 +170,9 @@ def test_four_eyes_and_the_event_use_the_amount_frozen_at_opening(make_user, sen
 @pytest.mark.parametrize("role", ["arbitrator", "senior_arbitrator", "team_lead"])
 def test_staff_cannot_open_an_appeal_in_a_partys_name(role_api, service_api, nothing_written, role):
     service_api.post(f"{API}/orders/", order_payload("ORD-OPEN"), format="json")
+    client = role_api(role)
     with nothing_written():
-        response = role_api(role).post(f"{API}/appeals/", appeal_payload("ORD-OPEN"), format="json")
+        response = client.post(f"{API}/appeals/", appeal_payload("ORD-OPEN"), format="json")
     assert_error(response, 403)
 
 
@@ -219,10 +221,9 @@ def test_a_plain_arbitrator_cannot_cancel_an_escalated_case(make_user, nothing_w
 
     appeal = open_appeal()
     lifecycle.appeal_escalate(appeal_id=appeal.pk, actor=make_user("arbitrator"), reason="Fraud.")
+    arbitrator = session_client(make_user("arbitrator"))
     with nothing_written():
-        response = session_client(make_user("arbitrator")).post(
-            f"{API}/appeals/{appeal.pk}/cancel/", {}, format="json"
-        )
+        response = arbitrator.post(f"{API}/appeals/{appeal.pk}/cancel/", {}, format="json")
     assert_error(response, 403)
     senior = session_client(make_user("senior_arbitrator"))
     assert senior.post(f"{API}/appeals/{appeal.pk}/cancel/", {}, format="json").status_code == 200
@@ -250,3 +251,8 @@ def test_a_time_out_of_range_is_refused(service_api, nothing_written, when):
             f"{API}/orders/", order_payload("ORD-Y10K", created_at=when), format="json"
         )
     assert_error(response, 400, "created_at")
+
+
+def test_staff_get_a_403_before_their_appeal_body_is_read(arbitrator_api):
+    response = arbitrator_api.post(f"{API}/appeals/", {"order": 1}, format="json")
+    assert_error(response, 403)

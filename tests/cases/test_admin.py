@@ -207,9 +207,22 @@ def test_a_superuser_without_the_lead_role_does_not_see_subscribers(world, make_
         assert response.status_code == 403, name
     assert client.get(reverse("admin:cases_webhookdelivery_changelist")).status_code == 403
     assert client.get(reverse("admin:auth_user_changelist")).status_code == 200
-    event = client.get(reverse("admin:cases_outboxevent_changelist"))
-    assert event.status_code == 200
-    assert subscriber.url not in event.content.decode()
+
+
+def test_a_superuser_without_a_desk_role_sees_none_of_the_desks_records(world, make_user):
+    """As reported: traders' KYC names, signals, chat, notes, evidence and the audit log
+    were all open to the admin account, and it could edit the rulebook."""
+    root = make_user(None, is_staff=True, is_superuser=True, username="root")
+    client = admin_client(root)
+
+    desk = {m for m in visible_models(client) if m.split(".")[0] in ("cases", "evidence")}
+
+    assert desk == set()
+    for label in ("cases.trader", "cases.chatmessage", "cases.note", "cases.auditentry"):
+        app_label, model_name = label.split(".")
+        url = reverse(f"admin:{app_label}_{model_name}_changelist")
+        assert client.get(url).status_code == 403, label
+    assert client.get(reverse("admin:cases_rule_add")).status_code == 403
 
 
 # --- webhook subscribers: the secret is write-only ------------------------------------------
@@ -522,3 +535,27 @@ def test_a_service_account_with_a_password_cannot_open_a_session(world, make_use
         session.post(f"/api/v1/orders/{order.external_id}/chat/", chat, format="json").status_code
         == 403
     )
+
+
+def test_a_rename_that_loses_the_race_to_a_verdict_says_so(lead, monkeypatch):
+    """The form saw no citing verdict, but one committed before the save: rule_save
+    refuses, and the admin shows why instead of a 500."""
+    from arbitration.exceptions import Conflict
+    from cases import admin as cases_admin
+
+    rule = Rule.objects.create(code="RACE-ADMIN", title="Race", text="Race.", reasons=[])
+
+    def refuse(*, rule: Rule, actor: Any) -> Rule:
+        raise Conflict("Rule RACE-ADMIN is cited by verdicts: its code cannot change.")
+
+    monkeypatch.setattr(cases_admin, "rule_save", refuse)
+    client = admin_client(lead)
+    response = client.post(
+        reverse("admin:cases_rule_change", args=[rule.pk]), rule_form(rule, code="RACE-2")
+    )
+
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "cited by verdicts" in page
+    rule.refresh_from_db()
+    assert rule.code == "RACE-ADMIN"

@@ -412,8 +412,64 @@ def test_notes_status_changes_and_decisions_do_not_move(chain, statement):
 
 
 @pytest.mark.postgres
-def test_a_verdicts_state_still_moves(chain):
-    """What the lifecycle changes (state, approval, times) is not frozen."""
+def test_a_pending_verdicts_state_still_moves(chain):
+    """What the lifecycle changes on a verdict waiting for approval is not frozen."""
     on_postgres()
+    from tests.factories import appeal_in
+
+    appeal_in("pending_approval")
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE cases_verdict SET reviewed_at = now()")
+        cursor.execute("UPDATE cases_verdict SET reviewed_at = now() WHERE state = 'pending'")
+        assert cursor.rowcount == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "statement",
+    [
+        # As reported: flipping an effective verdict to withdrawn made a second verdict on
+        # the order skip four-eyes; rewriting the approver rewrote who moved the money.
+        "UPDATE cases_verdict SET state = 'withdrawn' WHERE state = 'effective'",
+        "UPDATE cases_verdict SET approved_by_id = decided_by_id WHERE state = 'effective'",
+        "UPDATE cases_outboxevent SET data = '{}'",
+        "DELETE FROM cases_outboxevent",
+        "TRUNCATE cases_note CASCADE",
+        "TRUNCATE cases_verdict CASCADE",
+        "TRUNCATE cases_outboxevent CASCADE",
+    ],
+)
+def test_settled_verdicts_events_and_tables_do_not_move(chain, statement):
+    on_postgres()
+    with pytest.raises(DatabaseError, match="history does not move"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(statement)
+
+
+def test_a_note_inserted_behind_the_desks_back_is_found_with_records(chain, senior):
+    """As reported: a backdated note in another user's name, inserted with database
+    access, went unnoticed. Every note must match the entry that recorded it."""
+    from cases.models import Note
+
+    call_command("verify_audit", "--records")  # the honest desk verifies
+    appeal = chain[0].appeal
+    Note.objects.create(appeal=appeal, author=senior, text="Checked: the buyer never paid.")
+
+    with pytest.raises(CommandError, match=r"cases\.note #\d+ does not match"):
+        call_command("verify_audit", "--records")
+
+
+def test_an_edited_verdict_is_found_with_records(chain):
+    from cases.models import Verdict
+
+    with forged():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ALTER TABLE cases_verdict DISABLE TRIGGER USER")
+        Verdict.objects.update(rationale="Rewritten after the fact.")
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ALTER TABLE cases_verdict ENABLE TRIGGER USER")
+
+    with pytest.raises(CommandError, match=r"cases\.verdict #\d+ does not match"):
+        call_command("verify_audit", "--records")

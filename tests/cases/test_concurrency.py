@@ -371,6 +371,36 @@ def test_renaming_a_rule_while_a_verdict_cites_it_never_leaves_the_verdict_behin
             assert verdict.rule_code == rule.code == code, attempt
 
 
+def test_an_appeal_opened_while_the_amount_is_raised_freezes_the_amount_it_saw(service_account):
+    """As reported (3 of 5 tries): the order was raised from 50 to 20,000 USDT while an
+    appeal opened from a copy read before; the appeal froze 50 and skipped four-eyes.
+    The appeal now reads the order under its lock: whichever went first, the appeal's
+    frozen amount is the order's."""
+    from decimal import Decimal
+
+    for attempt in range(5):
+        order = OrderFactory(crypto_amount=Decimal("50"))
+        stale = Order.objects.get(pk=order.pk)  # read before the raise, as the API does
+        payload = {
+            "external_id": order.external_id,
+            "buyer": {"external_id": order.buyer.external_id, "display_name": "b"},
+            "seller": {"external_id": order.seller.external_id, "display_name": "s"},
+            "crypto_amount": Decimal("20000"),
+        }
+
+        outcomes = run_together(
+            lambda payload=payload: order_upsert(actor=fresh(service_account), **payload),
+            lambda stale=stale: appeal_open(order=stale, opened_by="buyer", reason="other"),
+        )
+
+        assert outcomes[1].ok, outcomes[1].error
+        appeal = outcomes[1].value
+        appeal.refresh_from_db()
+        order.refresh_from_db()
+        assert appeal.crypto_amount == order.crypto_amount, attempt
+        assert (appeal.priority == Appeal.Priority.HIGH) == (order.crypto_amount > 10000)
+
+
 # --- the audit chain ----------------------------------------------------------------------
 
 

@@ -823,3 +823,66 @@ def test_a_deadline_too_far_away_is_a_form_error_in_any_time_zone(
         assert "at most 30 days away" in response.content.decode()
     assert client.get(url("case", appeal)).status_code == 200
     assert client.get("/api/v1/appeals/").status_code == 200
+
+
+# --- found by the second outside attack (issue 8) -----------------------------------------
+
+
+def test_an_arbitrator_cannot_message_the_parties_of_a_colleagues_case(
+    client, arbitrator, arbitrator2, nothing_written
+):
+    appeal = appeal_in(S.IN_REVIEW, worker=arbitrator2)
+    client.force_login(arbitrator)
+
+    assert "message" not in client.get(url("case", appeal)).context["forms"]
+    with nothing_written():
+        response = client.post(
+            url("case_message", appeal), {"party": "buyer", "text": "Funds released to you."}
+        )
+    assert response.status_code == 403
+
+
+def test_nobody_but_its_handler_messages_the_parties_of_a_closed_case(
+    client, arbitrator, arbitrator2, nothing_written
+):
+    appeal = appeal_in(S.CANCELLED)
+    client.force_login(arbitrator)
+    with nothing_written():
+        response = client.post(
+            url("case_message", appeal),
+            {"party": "buyer", "text": "Your appeal was decided in your favour."},
+        )
+    assert response.status_code == 403
+
+
+def test_an_arbitrator_cannot_close_a_case_above_four_eyes_alone(
+    client, arbitrator, senior, nothing_written
+):
+    appeal = appeal_in(S.IN_REVIEW, worker=arbitrator, order=OrderFactory(large=True))
+    client.force_login(arbitrator)
+
+    assert "cancel" not in client.get(url("case", appeal)).context["forms"]
+    with nothing_written():
+        response = client.post(
+            url("case_cancel", appeal), {**seen(appeal), "reason": "Dup.", "confirm": "on"}
+        )
+    assert response.status_code == 403
+    client.force_login(senior)
+    assert "cancel" in client.get(url("case", appeal)).context["forms"]
+
+
+def test_an_oversized_upload_on_the_page_says_so(client, arbitrator, nothing_written, settings):
+    """It used to answer Django's "CSRF failed": the size guard empties the form before
+    the CSRF check reads it."""
+    appeal = appeal_in(S.IN_REVIEW, worker=arbitrator)
+    csrf_client = type(client)(enforce_csrf_checks=True)
+    csrf_client.force_login(arbitrator)
+    big = str(settings.EVIDENCE_MAX_BYTES + 1024 * 1024)
+
+    with nothing_written():
+        response = csrf_client.post(
+            url("case_upload", appeal), {"party": "buyer"}, CONTENT_LENGTH=big
+        )
+
+    assert response.status_code == 413
+    assert "larger than 10 MiB" in response.content.decode()

@@ -190,3 +190,20 @@ def test_every_delivery_carries_a_timestamped_signature(settings, receiver: Rece
 def test_a_replayed_body_with_another_timestamp_does_not_verify():
     body = b'{"id":"e1"}'
     assert sign_timestamped(body, SECRET, 1000) != sign_timestamped(body, SECRET, 1001)
+
+
+@pytest.mark.parametrize(
+    "secret",
+    ["abcdefg" + "\u200b" * 12, "abcd efgh ijkl" + " " * 8, "\u00a0" * 30],
+    ids=["zero-width", "spaces", "nbsp"],
+)
+def test_invisible_characters_do_not_pad_a_secret(public_dns, secret):
+    public_dns["hooks.exchange.example"] = "93.184.216.34"
+    with pytest.raises(InvalidInput, match="random secret"):
+        webhook_subscriber_add(
+            url="https://hooks.exchange.example/desk", secret=secret, events=["verdict.issued"]
+        )
+
+
+def test_a_site_local_address_is_refused(public_dns):
+    assert url_refusal("http://[fec0::1]/hook") is not None
