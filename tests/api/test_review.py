@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from cases.models import Appeal, OutboxEvent, VerdictReview
@@ -48,11 +49,13 @@ def test_a_verdict_is_contested_only_once(service_api, arbitrator, senior2):
 
 def test_a_contest_after_the_window_is_refused(service_api, arbitrator, senior2, settings):
     appeal = appeal_in(S.RESOLVED, worker=arbitrator)
-    verdict = appeal.verdicts.get()
-    verdict.effective_at = timezone.now() - timedelta(days=settings.REVIEW_WINDOW_DAYS + 1)
-    verdict.save(update_fields=["effective_at"])
+    # The verdict's effective time never changes (PostgreSQL refuses it): time moves on.
+    later = timezone.now() + timedelta(days=settings.REVIEW_WINDOW_DAYS + 1)
 
-    response = service_api.post(url(appeal), {"party": "buyer", "reason": "Late."}, format="json")
+    with time_machine.travel(later, tick=False):
+        response = service_api.post(
+            url(appeal), {"party": "buyer", "reason": "Late."}, format="json"
+        )
 
     assert_error(response, 409)
     assert not VerdictReview.objects.exists()
