@@ -7,8 +7,8 @@
 - Every audit trigger fires ALWAYS, so `SET session_replication_role = replica` (which
   skips ordinary triggers) does not switch it off; only ALTER TABLE (the owner) does.
 
-Rows are removed by TRUNCATE only, which the test suite's flush uses between tests; the
-audit log refuses even that (migration 0013).
+TRUNCATE is refused from migration 0017 on (the audit log's already by 0013); the test
+suite's flush switches those guards off for its own statement.
 """
 
 from django.db import migrations
@@ -58,9 +58,8 @@ $$ LANGUAGE plpgsql;
 def _sql(table: str, columns: list[str] | None) -> str:
     name = f"{table}_immutable"
     if columns is None:
-        condition, operation = "", "UPDATE OR DELETE"
         parts = [
-            f"CREATE TRIGGER {name} BEFORE {operation} ON {table} FOR EACH ROW "
+            f"CREATE TRIGGER {name} BEFORE UPDATE OR DELETE ON {table} FOR EACH ROW "
             "EXECUTE FUNCTION cases_history_immutable();"
         ]
     else:
