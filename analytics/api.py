@@ -8,8 +8,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from arbitration.permissions import CanReadMetrics
 from cases.api import errors
-from cases.permissions import CanReadMetrics
 
 from .models import DailyMetric
 

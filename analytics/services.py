@@ -9,25 +9,24 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 
-from cases.models import Appeal, AppealStatusChange, Party, Verdict, VerdictReview
+from cases.models import (
+    Appeal,
+    AppealStatusChange,
+    Verdict,
+    VerdictReview,
+    appellant_won,
+    open_at,
+    sla_breached,
+)
 
 from .models import ArbitratorDailyMetric, DailyMetric, MetricsLock
 from .selectors import PercentileCont, day_bounds, ops_today, percentiles, seconds_between
 
 S = Appeal.Status
-WON = Q(appeal__opened_by=Party.BUYER, outcome=Verdict.Outcome.RELEASE_TO_BUYER) | Q(
-    appeal__opened_by=Party.SELLER, outcome=Verdict.Outcome.RETURN_TO_SELLER
-)
-
-
-def _breached() -> Q:
-    """An appeal decided late on either deadline counts once."""
-    return Q(resolved_at__gt=F("resolution_due_at")) | Q(
-        first_response_at__gt=F("first_response_due_at")
-    )
+WON = appellant_won(appeal="appeal__")
 
 
 def _counts(queryset, field: str) -> dict[str, int]:
@@ -89,9 +88,7 @@ def _figures(day: date) -> tuple[dict, dict[int, dict]]:
     verdicts = Verdict.objects.filter(
         state=Verdict.State.EFFECTIVE, effective_at__gte=start, effective_at__lt=end
     )
-    backlog = Appeal.objects.filter(created_at__lt=end).filter(
-        Q(resolved_at__isnull=True) | Q(resolved_at__gte=end)
-    )
+    backlog = Appeal.objects.filter(open_at(end))
     verdict_totals = verdicts.aggregate(n=Count("id"), won=Count("id", filter=WON))
     first_response = seconds_between("first_response_at", "created_at")
     resolution = seconds_between("resolved_at", "created_at")
@@ -126,7 +123,7 @@ def _figures(day: date) -> tuple[dict, dict[int, dict]]:
         "p90_first_response_seconds": fr_p90,
         "median_resolution_seconds": res_median,
         "p90_resolution_seconds": res_p90,
-        "sla_breaches": resolved.filter(_breached()).count(),
+        "sla_breaches": resolved.filter(sla_breached()).count(),
         "backlog": backlog.count(),
         "escalations": AppealStatusChange.objects.filter(
             to_status=S.ESCALATED, created_at__gte=start, created_at__lt=end
@@ -161,8 +158,7 @@ def _per_arbitrator(start, end, resolved, verdicts) -> dict[int, dict]:
             n=Count("id"),
             late=Count(
                 "id",
-                filter=Q(appeal__resolved_at__gt=F("appeal__resolution_due_at"))
-                | Q(appeal__first_response_at__gt=F("appeal__first_response_due_at")),
+                filter=sla_breached("appeal__"),
             ),
         )
     )

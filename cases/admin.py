@@ -8,19 +8,19 @@ shown to anyone after it is set."""
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.models import TokenProxy
 
+from arbitration.admin import NoDeleteAdmin, ReadOnlyAdmin, ReadOnlyInline
 from arbitration.exceptions import DomainError
+from arbitration.jobs import enqueue_on_commit
 
 from . import roles
 from .audit import audit_record
@@ -45,61 +45,13 @@ from .models import (
     WebhookSubscriber,
 )
 from .services import rule_save, webhook_subscriber_check, webhook_subscriber_save
-from .tasks import deliver_webhook, enqueue
-from .webhooks import deliveries_retry
+from .webhooks import DELIVER_WEBHOOK, deliveries_retry
 
 # Service tokens are not shown in the admin, not even to the superuser: a key read there
 # would let its reader speak for the parties. `manage.py create_service_token` issues and
 # rotates them, printing the new key once.
 if admin.site.is_registered(TokenProxy):
     admin.site.unregister(TokenProxy)
-
-
-class DeskRoleAdmin(admin.ModelAdmin):
-    """What a user sees or edits of the desk's records is what their desk role grants
-    (cases.roles.has), never is_superuser: parties' data, chat, notes and webhook secrets
-    are for the roles that work with them, and the admin account administers users."""
-
-    def _role_may(self, request: HttpRequest, action: str) -> bool:
-        opts = self.model._meta
-        return roles.has(request.user, f"{opts.app_label}.{action}_{opts.model_name}")
-
-    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        may = self._role_may(request, "view") or self._role_may(request, "change")
-        return may and super().has_view_permission(request, obj)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return self._role_may(request, "add") and super().has_add_permission(request)
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return self._role_may(request, "change") and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-
-class ReadOnlyAdmin(DeskRoleAdmin):
-    """Viewable by the roles that read it; nobody adds, edits or deletes here."""
-
-    # Tables reach millions of rows: no COUNT(*) of the whole table on every page.
-    show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-
-class NoDeleteAdmin(DeskRoleAdmin):
-    """Editable by those whose role grants change_*, never deleted: a row others may
-    have relied on is retired (active off), not removed."""
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 class AuditedAdmin(NoDeleteAdmin):
@@ -122,18 +74,6 @@ class AuditedAdmin(NoDeleteAdmin):
             before={f: old[f] for f in changed} if old else {},
             after={f: getattr(obj, f) for f in changed},
         )
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 class SignalInline(ReadOnlyInline):
@@ -223,17 +163,21 @@ class NoteInline(ReadOnlyInline):
     show_change_link = False
 
 
+# What a verdict is, at a glance: on its appeal's page and in the verdict list.
+VERDICT_COLUMNS = (
+    "state",
+    "outcome",
+    "responsible_party",
+    "rule",
+    "decided_by",
+    "approved_by",
+    "effective_at",
+)
+
+
 class VerdictInline(ReadOnlyInline):
     model = Verdict
-    fields = (
-        "state",
-        "outcome",
-        "responsible_party",
-        "rule",
-        "decided_by",
-        "approved_by",
-        "effective_at",
-    )
+    fields = VERDICT_COLUMNS
 
 
 @admin.register(Appeal)
@@ -340,17 +284,7 @@ class WatchKeywordAdmin(AuditedAdmin):
 
 @admin.register(Verdict)
 class VerdictAdmin(ReadOnlyAdmin):
-    list_display = (
-        "id",
-        "appeal",
-        "state",
-        "outcome",
-        "responsible_party",
-        "rule",
-        "decided_by",
-        "approved_by",
-        "effective_at",
-    )
+    list_display = ("id", "appeal", *VERDICT_COLUMNS)
     list_filter = ("state", "outcome", "responsible_party", "requires_approval")
     list_select_related = ("rule", "decided_by", "approved_by")
 
@@ -488,7 +422,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
         reset = deliveries_retry(delivery_ids=ids, actor=request.user)
         for delivery_id in reset:
             # After the reset commits, so the worker finds the row due.
-            transaction.on_commit(partial(enqueue, deliver_webhook, delivery_id))
+            enqueue_on_commit(DELIVER_WEBHOOK, delivery_id)
         self.message_user(
             request,
             gettext(

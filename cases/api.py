@@ -12,11 +12,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from arbitration.api import ByCodeCursor, NewestFirstCursor, OldestFirstCursor
+from arbitration.permissions import ExchangeFacts, IsArbitrator, IsDeskMember, PartiesChannel
 
 from . import lifecycle, services
 from .filters import AppealFilter
 from .models import Appeal, ChatMessage, Order, Rule, Trader, Verdict, VerdictReview
-from .permissions import ExchangeFacts, IsArbitrator, IsDeskMember, PartiesChannel
 from .serializers import (
     AppealCreateSerializer,
     AppealSerializer,

@@ -20,8 +20,9 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
 from django.utils import timezone
+
+from arbitration.db import require_transaction
 
 from .models import Appeal, AuditEntry, AuditHead
 
@@ -66,8 +67,7 @@ def audit_record(
     after: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry. Must run inside the transaction that makes the change."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("audit_record must run inside the transaction of the change")
+    require_transaction("audit_record")
     head = AuditHead.objects.select_for_update().get(pk=1)
     entry = AuditEntry(
         seq=head.seq + 1,

@@ -7,7 +7,7 @@ import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +15,7 @@ from django_filters.fields import IsoDateTimeField
 
 from . import roles
 from .forms_queue import QueueFilterForm
-from .models import Appeal, Party, Trader, VerdictReview
+from .models import Appeal, Party, Trader, VerdictReview, open_at, sla_breached
 from .selectors.queue import desk_day_start
 
 # Roles whose members work appeals: the people a lead can filter the queue by.
@@ -251,9 +251,7 @@ class QueueFilter(django_filters.FilterSet):
     ) -> QuerySet[Appeal]:
         if not value:
             return queryset
-        return queryset.filter(resolution_due_at__lt=timezone.now()).exclude(
-            status__in=Appeal.CLOSED_STATUSES
-        )
+        return queryset.filter(Appeal.overdue_q(timezone.now()))
 
     def filter_review(self, queryset: QuerySet[Appeal], name: str, value: str) -> QuerySet[Appeal]:
         return queryset.filter(
@@ -270,9 +268,7 @@ class QueueFilter(django_filters.FilterSet):
         """Open at that moment: the backlog the dashboard counts at a day's end."""
         if value is None:
             return queryset
-        return queryset.filter(created_at__lt=value).filter(
-            Q(resolved_at__isnull=True) | Q(resolved_at__gte=value)
-        )
+        return queryset.filter(open_at(value))
 
     def filter_breached(
         self, queryset: QuerySet[Appeal], name: str, value: bool | None
@@ -280,10 +276,7 @@ class QueueFilter(django_filters.FilterSet):
         """Decided late on either deadline, as the daily metrics count SLA breaches."""
         if not value:
             return queryset
-        return queryset.filter(
-            Q(resolved_at__gt=F("resolution_due_at"))
-            | Q(first_response_at__gt=F("first_response_due_at"))
-        )
+        return queryset.filter(sla_breached())
 
     def filter_q(self, queryset: QuerySet[Appeal], name: str, value: str) -> QuerySet[Appeal]:
         """An order's external id, a trader's external id (their appeals as buyer or

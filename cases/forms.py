@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.lifecycle import ProposedAction
+from cases.lifecycle import ProposedAction, evidence_due_default
 from cases.models import SHORT_TEXT_MAX, TEXT_MAX, AccountAction, Party, Rule, Verdict
-from cases.tools import VARIABLES
+from cases.replies import VARIABLES
 from evidence.models import Evidence
 
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"
@@ -53,6 +52,16 @@ class Guarded(DeskForm):
 
     seen = forms.CharField(required=False, widget=forms.HiddenInput)
     seen_seq = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, Any]:
+        """`expected`: `seen` as the datetime the lifecycle compares (None: not given)."""
+        data = super().clean()
+        seen = data.get("seen") or ""
+        try:
+            data["expected"] = datetime.fromisoformat(seen) if seen else None
+        except ValueError:
+            self.add_error(None, _("The page is damaged; reload it and try again."))
+        return data
 
 
 class ClaimForm(Guarded):
@@ -98,7 +107,7 @@ class RequestEvidenceForm(Guarded):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             # Shown and read in the viewer's time zone (activated per user).
-            due = timezone.localtime(timezone.now() + timedelta(hours=settings.SLA_EVIDENCE_HOURS))
+            due = timezone.localtime(evidence_due_default())
             self.initial.setdefault("due_at", due.replace(second=0, microsecond=0))
 
     def clean_text(self) -> str:

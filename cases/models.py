@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import uuid
 from datetime import datetime
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 AMOUNT = {"max_digits": 28, "decimal_places": 8}
-# The statuses of an appeal someone still has to act on (the queue's default), as an index
-# condition; cases.selectors.queue.ACTIVE_STATUSES lists the same five.
-ACTIVE = Q(status__in=["open", "in_review", "awaiting_evidence", "escalated", "pending_approval"])
 FIAT = {"max_digits": 20, "decimal_places": 2}
 
 # Caps on free text, shared by the forms and the API serializers: a rationale is read by
@@ -28,6 +27,50 @@ FIAT = {"max_digits": 20, "decimal_places": 2}
 TEXT_MAX = 10_000  # descriptions, rationales, notes
 SHORT_TEXT_MAX = 4_000  # reasons, comments, messages to parties, evidence requests
 CHAT_TEXT_MAX = 10_000
+
+
+class AppealStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    IN_REVIEW = "in_review", _("In review")
+    AWAITING_EVIDENCE = "awaiting_evidence", _("Awaiting evidence")
+    ESCALATED = "escalated", _("Escalated")
+    PENDING_APPROVAL = "pending_approval", _("Pending approval")
+    RESOLVED = "resolved", _("Resolved")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+# An appeal is closed once resolved or cancelled; every other status is active: someone
+# still has to act on it (the queue's default). Appeal.CLOSED_STATUSES and
+# Appeal.ACTIVE_STATUSES are these; ACTIVE is the partial indexes' condition.
+CLOSED_STATUSES = (AppealStatus.RESOLVED, AppealStatus.CANCELLED)
+ACTIVE_STATUSES = tuple(s for s in AppealStatus if s not in CLOSED_STATUSES)
+ACTIVE = Q(status__in=list(ACTIVE_STATUSES))
+
+
+def sla_breached(prefix: str = "") -> Q:
+    """An appeal answered or closed after its deadline: the resolution deadline, or the
+    first response. `prefix` is the path to the appeal ("appeal__" from a verdict)."""
+    return Q(**{f"{prefix}resolved_at__gt": models.F(f"{prefix}resolution_due_at")}) | Q(
+        **{f"{prefix}first_response_at__gt": models.F(f"{prefix}first_response_due_at")}
+    )
+
+
+def open_at(moment: datetime, prefix: str = "") -> Q:
+    """Open at that moment: opened before it, and not yet resolved or cancelled by then
+    (the backlog at a day's end)."""
+    return Q(**{f"{prefix}created_at__lt": moment}) & (
+        Q(**{f"{prefix}resolved_at__isnull": True}) | Q(**{f"{prefix}resolved_at__gte": moment})
+    )
+
+
+def appellant_won(*, appeal: str = "", verdict: str = "") -> Q:
+    """The verdict favours the party who opened the appeal: the buyer gets the crypto, or
+    the seller gets it back. `appeal` and `verdict` are the paths to each from the
+    queried model ("appeal__" and "" from a verdict; "" and "verdicts__" from an appeal)."""
+    won = Verdict.Outcome
+    return Q(**{f"{appeal}opened_by": Party.BUYER, f"{verdict}outcome": won.RELEASE_TO_BUYER}) | Q(
+        **{f"{appeal}opened_by": Party.SELLER, f"{verdict}outcome": won.RETURN_TO_SELLER}
+    )
 
 
 class Party(models.TextChoices):
@@ -192,14 +235,7 @@ class Appeal(models.Model):
         ACCOUNT_COMPROMISED = "account_compromised", _("Account compromised")
         OTHER = "other", _("Other")
 
-    class Status(models.TextChoices):
-        OPEN = "open", _("Open")
-        IN_REVIEW = "in_review", _("In review")
-        AWAITING_EVIDENCE = "awaiting_evidence", _("Awaiting evidence")
-        ESCALATED = "escalated", _("Escalated")
-        PENDING_APPROVAL = "pending_approval", _("Pending approval")
-        RESOLVED = "resolved", _("Resolved")
-        CANCELLED = "cancelled", _("Cancelled")
+    Status = AppealStatus
 
     class Channel(models.TextChoices):
         IN_APP = "in_app", _("In app")
@@ -212,7 +248,8 @@ class Appeal(models.Model):
         HIGH = 2, _("High")
         URGENT = 3, _("Urgent")
 
-    CLOSED_STATUSES = (Status.RESOLVED, Status.CANCELLED)
+    CLOSED_STATUSES = CLOSED_STATUSES
+    ACTIVE_STATUSES = ACTIVE_STATUSES
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="appeals")
     opened_by = models.CharField(max_length=8, choices=Party.choices)
@@ -270,7 +307,7 @@ class Appeal(models.Model):
             # DOMAIN: one appeal per order at a time.
             models.UniqueConstraint(
                 fields=["order"],
-                condition=~Q(status__in=["resolved", "cancelled"]),
+                condition=~Q(status__in=list(CLOSED_STATUSES)),
                 name="one_unresolved_appeal_per_order",
             ),
             models.CheckConstraint(
@@ -323,6 +360,9 @@ class Appeal(models.Model):
     def __str__(self) -> str:
         return f"Appeal #{self.pk} on {self.order_id}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("cases:case", args=[self.pk])
+
     @property
     def is_closed(self) -> bool:
         return self.status in self.CLOSED_STATUSES
@@ -332,7 +372,13 @@ class Appeal(models.Model):
         return self.order.party(self.opened_by)
 
     def is_overdue(self, at: datetime | None = None) -> bool:
+        """Still open past its resolution deadline (the queue's "overdue")."""
         return not self.is_closed and self.resolution_due_at < (at or timezone.now())
+
+    @staticmethod
+    def overdue_q(at: datetime) -> Q:
+        """is_overdue, as a filter."""
+        return Q(resolution_due_at__lt=at) & ~Q(status__in=CLOSED_STATUSES)
 
 
 class AppealStatusChange(models.Model):
@@ -446,10 +492,24 @@ class Verdict(models.Model):
 
     @property
     def appellant_won(self) -> bool:
+        """The verdict favours the party who opened the appeal (models.appellant_won)."""
         return (self.appeal.opened_by, self.outcome) in (
             (Party.BUYER, self.Outcome.RELEASE_TO_BUYER),
             (Party.SELLER, self.Outcome.RETURN_TO_SELLER),
         )
+
+    @classmethod
+    def responsible_sides(cls, responsible_party: str) -> list[str]:
+        """The parties a verdict holds responsible: "both" is the buyer and the seller."""
+        if responsible_party == cls.ResponsibleParty.BOTH:
+            return [Party.BUYER, Party.SELLER]
+        if responsible_party in (cls.ResponsibleParty.BUYER, cls.ResponsibleParty.SELLER):
+            return [responsible_party]
+        return []
+
+    def responsible_traders(self) -> list[Trader]:
+        order = self.appeal.order
+        return [order.party(side) for side in self.responsible_sides(self.responsible_party)]
 
 
 class AccountAction(models.Model):
@@ -645,7 +705,7 @@ class StaffProfile(models.Model):
 
 
 class CannedReply(models.Model):
-    """A message template for parties, per language, with {variables}; see cases.tools."""
+    """A message template for parties, per language, with {variables}; see cases.replies."""
 
     key = models.SlugField(max_length=64)
     language = models.CharField(max_length=16)
@@ -699,6 +759,18 @@ class WatchKeyword(models.Model):
 
     def __str__(self) -> str:
         return self.term
+
+    @classmethod
+    def pattern(cls, category: str | None = None) -> re.Pattern[str] | None:
+        """One case-insensitive regex of the active terms (of one category, if given),
+        longest first so that a longer term wins where two start at one place."""
+        terms = cls.objects.filter(active=True)
+        if category is not None:
+            terms = terms.filter(category=category)
+        ordered = sorted(terms.values_list("term", flat=True), key=len, reverse=True)
+        if not ordered:
+            return None
+        return re.compile("|".join(re.escape(t) for t in ordered), re.IGNORECASE)
 
 
 class VerdictReview(models.Model):

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
-from functools import partial
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
+from arbitration.db import require_transaction
+from arbitration.jobs import enqueue
+
 from .models import Appeal, OutboxEvent, WebhookDelivery, WebhookSubscriber
-from .tasks import dispatch_event, enqueue
+
+DISPATCH_EVENT = "cases.tasks.dispatch_event"
 
 
 def event_emit(*, type: str, data: dict[str, Any], appeal: Appeal | None = None) -> OutboxEvent:
@@ -19,8 +22,7 @@ def event_emit(*, type: str, data: dict[str, Any], appeal: Appeal | None = None)
     A rolled-back cause rolls its event back too; a committed one is delivered at least
     once, by the dispatch task scheduled on commit or, if that is lost, by the sweep.
     """
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("event_emit must run inside the transaction of its cause")
+    require_transaction("event_emit")
     event = OutboxEvent.objects.create(
         type=type, data=json.loads(json.dumps(data, cls=DjangoJSONEncoder)), appeal=appeal
     )
@@ -32,5 +34,5 @@ def event_emit(*, type: str, data: dict[str, Any], appeal: Appeal | None = None)
     if subscribers:
         # enqueue() logs a broker error instead of raising it: the cause is committed by
         # then, and its request must still succeed; the sweep delivers the event later.
-        transaction.on_commit(partial(enqueue, dispatch_event, str(event.id)))
+        transaction.on_commit(lambda: enqueue(DISPATCH_EVENT, str(event.id)))
     return event

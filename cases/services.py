@@ -22,10 +22,11 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
-from arbitration.exceptions import Conflict, InvalidInput, NotAllowed
+from arbitration.exceptions import Conflict, InvalidInput
 
-from . import roles
 from .audit import audit_record
+from .derived import risk_reassess_on_commit
+from .lifecycle.guards import require_service
 from .models import (
     AccountSignal,
     Appeal,
@@ -37,7 +38,6 @@ from .models import (
     Verdict,
     WebhookSubscriber,
 )
-from .tasks import risk_reassess_on_commit
 
 TRADER_FIELDS = ("display_name", "kyc_name", "country", "language")
 # The facts a verdict depends on: frozen while an appeal on the order is unresolved (the
@@ -51,13 +51,6 @@ FROZEN_ORDER_FIELDS = (
     "payment_method",
 )
 ORDER_FIELDS = (*FROZEN_ORDER_FIELDS, "status", "created_at", "paid_at", "released_at")
-
-
-def require_service(actor: AbstractBaseUser | None, what: str) -> None:
-    """The exchange's facts come from its services (or the system itself: seeders and
-    migrations pass no actor). Staff, whatever their role, do not write them."""
-    if actor is not None and not roles.is_service_account(actor):
-        raise NotAllowed(_("Only the exchange's service accounts may %(what)s.") % {"what": what})
 
 
 def trader_upsert(
@@ -390,14 +383,20 @@ def webhook_subscriber_add(
         subscriber, created = WebhookSubscriber.objects.update_or_create(
             url=url, defaults={"secret": secret, "events": sorted(set(events)), "active": True}
         )
-        audit_record(
-            actor=actor,
-            action="webhook_subscriber.saved",
-            obj=subscriber,
-            before=before,
-            after=_subscriber_audit(subscriber),
-        )
+        _audit_subscriber_saved(subscriber, before=before, actor=actor)
     return subscriber, created
+
+
+def _audit_subscriber_saved(
+    subscriber: WebhookSubscriber, *, before: dict[str, Any], actor: AbstractBaseUser | None
+) -> None:
+    audit_record(
+        actor=actor,
+        action="webhook_subscriber.saved",
+        obj=subscriber,
+        before=before,
+        after=_subscriber_audit(subscriber),
+    )
 
 
 def webhook_subscriber_save(
@@ -424,13 +423,7 @@ def webhook_subscriber_save(
         if secret:
             subscriber.secret = secret
         subscriber.save()
-        audit_record(
-            actor=actor,
-            action="webhook_subscriber.saved",
-            obj=subscriber,
-            before=before,
-            after=_subscriber_audit(subscriber),
-        )
+        _audit_subscriber_saved(subscriber, before=before, actor=actor)
     return subscriber
 
 

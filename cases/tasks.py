@@ -1,19 +1,24 @@
-"""Celery tasks. Each takes ids, calls one service, and is safe to run twice or at once."""
+"""Celery tasks. Each takes ids, calls one service, and is safe to run twice or at once.
+
+Task modules are the top layer: they import the services they run, and the code that
+schedules them names them instead (arbitration.jobs), so no service imports this module.
+"""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
-from functools import partial
-from typing import Any
 
-from celery import Task, shared_task
+from celery import shared_task
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
+from arbitration.jobs import enqueue
+from evidence.risk import risk_assess
+
 from . import webhooks
-from .models import Appeal, WebhookDelivery
+from .audit import audit_head
+from .derived import derived_due
+from .models import WebhookDelivery
 
 logger = logging.getLogger(__name__)
 
@@ -21,18 +26,6 @@ logger = logging.getLogger(__name__)
 # task: Redis hands an unacknowledged ETA task to another worker after its visibility
 # timeout (an hour), and a worker restart drops the ones it held.
 MAX_RETRY_COUNTDOWN_SECONDS = 300
-
-
-def enqueue(task: Task, *args: Any, **options: Any) -> bool:
-    """Send a task, or log why not. Never raises: the rows it works on are committed and
-    the sweep finds them later, so a broker outage delays work but loses none (and, in
-    eager mode, a failing task cannot fail the request whose commit scheduled it)."""
-    try:
-        task.apply_async(args=args, **options)
-    except Exception:
-        logger.exception("Could not run %s%r now; the sweep will pick it up", task.name, args)
-        return False
-    return True
 
 
 @shared_task(ignore_result=True)
@@ -74,34 +67,7 @@ def sweep_webhooks() -> int:
 
 @shared_task(ignore_result=True)
 def assess_risk(appeal_id: int) -> None:
-    from .risk import risk_assess
-
     risk_assess(appeal_id=appeal_id)
-
-
-def risk_reassess_on_commit(appeal_ids: list[int]) -> None:
-    """Mark these appeals' risk out of date, in the caller's transaction, and recompute it
-    after the transaction commits. If the task is lost (the broker is down at commit, a
-    worker dies), the mark stays and `sweep_derived` recomputes it."""
-    ids = list(dict.fromkeys(appeal_ids))
-    if not ids:
-        return
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("risk_reassess_on_commit must run inside the transaction of its cause")
-    Appeal.objects.filter(pk__in=ids).update(risk_stale_at=timezone.now())
-    for appeal_id in ids:
-        transaction.on_commit(partial(enqueue, assess_risk, appeal_id))
-
-
-def derived_due(*, now, limit: int) -> list[int]:
-    """Appeals whose derived data (the risk score and signals) has been out of date for
-    longer than its on-commit task should take. Uses the partial index appeal_risk_stale."""
-    grace = now - timedelta(seconds=settings.DERIVED_SWEEP_GRACE_SECONDS)
-    return list(
-        Appeal.objects.filter(risk_stale_at__lte=grace)
-        .order_by("risk_stale_at")
-        .values_list("id", flat=True)[:limit]
-    )
 
 
 @shared_task(ignore_result=True)
@@ -113,7 +79,7 @@ def sweep_derived() -> int:
     2. Enqueue one assessment each, expiring before the next sweep (a backlog is not
        stacked up; the next sweep sends a fresh one if the mark is still there).
     Safe to run at once and twice: an assessment clears the mark only if no change came
-    after the one it saw (cases.risk.risk_assess).
+    after the one it saw (evidence.risk.risk_assess).
     """
     due = derived_due(now=timezone.now(), limit=settings.DERIVED_SWEEP_BATCH)
     for appeal_id in due:
@@ -128,8 +94,6 @@ def audit_checkpoint() -> str:
     """Periodic (beat): log the audit chain's head. The log lives outside the database, so
     a tail cut off later (and the head wound back) is found by
     `verify_audit --checkpoint SEQ:HASH` with any logged value."""
-    from .audit import audit_head
-
     seq, digest = audit_head()
     logger.info("audit checkpoint %s:%s", seq, digest)
     return f"{seq}:{digest}"

@@ -46,6 +46,8 @@ from .models import OutboxEvent, WebhookDelivery
 logger = logging.getLogger(__name__)
 
 Status = WebhookDelivery.Status
+# The task that attempts one delivery (cases.tasks), named, not imported: arbitration.jobs.
+DELIVER_WEBHOOK = "cases.tasks.deliver_webhook"
 USER_AGENT = "ArbitrationDesk-Webhooks/1.0"
 # Statuses the task may still send; delivered and dead are final.
 SENDABLE = (Status.PENDING, Status.FAILED)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from cases.admin import ReadOnlyAdmin
+from arbitration.admin import ReadOnlyAdmin
 
 from .models import Evidence
 

@@ -11,9 +11,9 @@ from rest_framework.response import Response
 
 from arbitration.api import NewestFirstCursor
 from arbitration.exceptions import DomainError
+from arbitration.permissions import IsDeskMember
 from cases.api import errors
 from cases.models import Appeal
-from cases.permissions import IsDeskMember
 
 from .models import Evidence
 from .serializers import EvidenceSerializer, EvidenceUploadSerializer

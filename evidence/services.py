@@ -14,11 +14,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
-from arbitration.exceptions import Conflict, InvalidInput
+from arbitration.exceptions import InvalidInput
 from cases import lifecycle
 from cases.audit import audit_record
-from cases.models import Appeal, Party, Verdict
-from cases.tasks import risk_reassess_on_commit
+from cases.derived import risk_reassess_on_commit
+from cases.models import Party
 
 from .models import Evidence, evidence_storage
 
@@ -146,15 +146,8 @@ def evidence_add(
         name = f"{sha256[:2]}/{sha256[2:4]}/{sha256}.{EXTENSIONS[content_type]}"
         storage = evidence_storage()
         with transaction.atomic():
-            appeal = Appeal.objects.select_for_update(of=("self",)).filter(pk=appeal_id).first()
-            if appeal is None:
-                raise InvalidInput(
-                    _("Appeal %(id)s does not exist.") % {"id": appeal_id}, field="appeal"
-                )
-            if appeal.verdicts.filter(state=Verdict.State.EFFECTIVE).exists():
-                raise Conflict(_("Evidence is locked: a verdict has taken effect."), field="file")
-            if appeal.is_closed:
-                raise Conflict(_("The appeal is closed; evidence can no longer be added."))
+            appeal = lifecycle.lock_appeal(appeal_id)
+            lifecycle.can_upload(actor, appeal).check()
             # Same bytes, same name: a second upload of one file reuses the stored blob, and
             # two at once both write the same bytes (the storage overwrites). A blob is never
             # deleted here: another row may point at it. If the transaction fails after the

@@ -8,20 +8,19 @@ so the page costs the same number of queries with 5 chat messages or 5,000.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cases import roles, tools
-from cases.lifecycle import WORKING, four_eyes_required
+from cases import lifecycle, roles
+from cases.chat_text import highlight
 from cases.models import (
     AccountAction,
     AccountSignal,
@@ -36,8 +35,10 @@ from cases.models import (
     Trader,
     Verdict,
     VerdictReview,
+    WatchKeyword,
 )
 from evidence.models import Evidence
+from evidence.selectors import shared_signals
 
 S = Appeal.Status
 RECENT_APPEALS = 5
@@ -199,46 +200,6 @@ def party_recent_appeals(appeal: Appeal, trader: Trader) -> list[Appeal]:
     return recent
 
 
-def shared_signals(traders: list[Trader]) -> tuple[list[AccountSignal], list[dict[str, Any]]]:
-    """The parties' own signals, and every (kind, value) they share with other accounts:
-    how many other traders carry it, and a few of them."""
-    ids = [t.pk for t in traders]
-    own = list(
-        AccountSignal.objects.filter(trader_id__in=ids).order_by("trader_id", "kind", "value")
-    )
-    same_value = AccountSignal.objects.filter(
-        trader_id__in=ids, kind=OuterRef("kind"), value=OuterRef("value")
-    )
-    elsewhere = AccountSignal.objects.filter(Exists(same_value)).exclude(trader_id__in=ids)
-    counts = {
-        (row["kind"], row["value"]): row
-        for row in elsewhere.values("kind", "value").annotate(
-            accounts=Count("trader_id", distinct=True),
-            frozen=Count("trader_id", filter=Q(trader__frozen=True), distinct=True),
-        )
-    }
-    samples: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for row in elsewhere.order_by("kind", "value", "trader__external_id").values(
-        "kind", "value", "trader_id", "trader__external_id", "trader__frozen"
-    )[:LINKED_ACCOUNTS]:
-        samples.setdefault((row["kind"], row["value"]), []).append(row)
-    linked = []
-    for signal in own:
-        key = (signal.kind, signal.value)
-        if key in counts:
-            linked.append(
-                {
-                    "trader_id": signal.trader_id,
-                    "kind": signal.get_kind_display(),
-                    "value": signal.value,
-                    "accounts": counts[key]["accounts"],
-                    "frozen": counts[key]["frozen"],
-                    "sample": samples.get(key, [])[:5],
-                }
-            )
-    return own, linked
-
-
 def parties(appeal: Appeal) -> list[PartyFacts]:
     order = appeal.order
     buyer, seller = order.buyer, order.seller
@@ -249,7 +210,7 @@ def parties(appeal: Appeal) -> list[PartyFacts]:
         .select_related("taken_by", "trader")
         .order_by("-created_at", "-id")[:40]
     )
-    own, linked = shared_signals(traders)
+    own, linked = shared_signals(traders, sample=LINKED_ACCOUNTS)
     facts = []
     for side, trader, counterpart in (
         (Party.BUYER, buyer, seller),
@@ -329,17 +290,16 @@ def chat_lines(appeal: Appeal, *, q: str = "") -> tuple[list[ChatLine], int | No
     elif q:
         messages = messages.filter(text__icontains=q)
         desk = desk.filter(text__icontains=q)
-    pattern = tools.watch_pattern()
+    pattern = WatchKeyword.pattern()
     lines = []
     last_party = None
     for message in messages:
-        html, flagged = tools.highlight(message.text, pattern)
+        html, flagged = highlight(message.text, pattern)
         lines.append(ChatLine(message=message, html=html, flagged=flagged))
         if message.sender != ChatMessage.Sender.SYSTEM:
             last_party = message.pk
     desk_lines = [
-        ChatLine(message=None, html=tools.highlight(d.text, None)[0], flagged=False, desk=d)
-        for d in desk
+        ChatLine(message=None, html=highlight(d.text, None)[0], flagged=False, desk=d) for d in desk
     ]
     if desk_lines:
         # Both lists are in time order: merge, a desk message after a chat line of the
@@ -605,8 +565,9 @@ def timeline(
 
 @dataclass
 class Abilities:
-    """The actions the viewer may take on the case in its current status. The services
-    check again; this decides what the page offers."""
+    """The actions the viewer may take on the case in its current status, as the
+    lifecycle's guards (cases.lifecycle.guards) judge them: the page offers exactly what
+    the lifecycle would do. A `*_absent_why` is the reason shown instead of an action."""
 
     work: bool = False
     claim: bool = False
@@ -618,6 +579,7 @@ class Abilities:
     escalate: bool = False
     decide: bool = False
     approve: bool = False
+    send_back: bool = False
     approve_absent_why: str = ""
     cancel: bool = False
     message: bool = False
@@ -641,85 +603,47 @@ def abilities(
     effective: Verdict | None,
     review: VerdictReview | None,
     four_eyes: bool,
+    late_evidence: bool = False,
 ) -> Abilities:
-    work = roles.has(user, roles.WORK)
-    assign_p = roles.has(user, roles.ASSIGN)
-    escalations = roles.has(user, roles.HANDLE_ESCALATION)
-    approve_p = roles.has(user, roles.APPROVE)
-    status = appeal.status
-    mine = appeal.assignee_id == user.pk
-    handler = mine or assign_p
-    unowned = appeal.assignee_id is None
-    can = Abilities(work=work)
-    if work:
-        can.claim = (status == S.OPEN and (unowned or mine)) or (
-            status == S.ESCALATED and escalations and (unowned or mine)
-        )
-        can.unassign = status == S.IN_REVIEW and handler
-        can.request_evidence = status in WORKING and (
-            (status != S.ESCALATED or escalations) if unowned else handler
-        )
-        can.note = True
-        # As tools.party_message_send: a colleague's or a closed case only by its handler.
-        can.message = handler or (unowned and not appeal.is_closed)
-        can.upload = not appeal.is_closed
-        can.escalate = status == S.OPEN or (
-            status in (S.IN_REVIEW, S.AWAITING_EVIDENCE) and handler
-        )
-        can.decide = (
-            (status == S.OPEN and (unowned or mine))
-            or (status in (S.IN_REVIEW, S.AWAITING_EVIDENCE) and handler)
-            or (status == S.ESCALATED and escalations)
-        )
-        # As lifecycle.appeal_cancel: a colleague's case only for seniors and leads, an
-        # escalated one only for those who take escalations, one waiting for four-eyes
-        # only for those who approve.
-        can.cancel = (
-            not appeal.is_closed
-            and (unowned or handler)
-            and (status != S.ESCALATED or escalations)
-            and ((status != S.PENDING_APPROVAL and not four_eyes) or approve_p)
-        )
-        if status == S.RESOLVED and effective is not None and review is None:
-            # A party contests through the exchange's app (lifecycle.review_request);
-            # staff do not contest in a party's name.
-            closes = effective.effective_at + timedelta(days=settings.REVIEW_WINDOW_DAYS)
-            if timezone.now() > closes:
-                can.contest_absent_why = _("The review window closed on %(date)s.") % {
-                    "date": timezone.localtime(closes).strftime("%Y-%m-%d %H:%M")
-                }
-            else:
-                can.contest_absent_why = _(
-                    "A party may contest this verdict from the exchange's app until %(date)s."
-                ) % {"date": timezone.localtime(closes).strftime("%Y-%m-%d %H:%M")}
-    can.assign = assign_p and status not in (S.RESOLVED, S.CANCELLED, S.PENDING_APPROVAL)
-    if status == S.PENDING_APPROVAL and pending is not None:
-        if pending.decided_by_id == user.pk:
-            can.approve_absent_why = _(
-                "You proposed this verdict; a different senior arbitrator or team lead must "
-                "approve it."
-            )
-        elif not approve_p:
-            can.approve_absent_why = _(
-                "Waiting for a senior arbitrator or team lead to approve it."
-            )
+    """What the page offers `user`: each action's guard, given the facts the page has
+    already read (so the guards add no queries)."""
+    can = Abilities(work=roles.has(user, roles.WORK))
+    can.claim = bool(lifecycle.can_claim(user, appeal))
+    can.assign = bool(lifecycle.can_assign(user, appeal))
+    can.unassign = bool(lifecycle.can_unassign(user, appeal))
+    can.request_evidence = bool(lifecycle.can_request_evidence(user, appeal))
+    can.note = bool(lifecycle.can_note(user, appeal))
+    can.message = bool(lifecycle.can_message(user, appeal))
+    can.upload = bool(lifecycle.can_upload(user, appeal))
+    can.escalate = bool(lifecycle.can_escalate(user, appeal))
+    can.decide = bool(lifecycle.can_decide(user, appeal))
+    can.cancel = bool(lifecycle.can_cancel(user, appeal, four_eyes=four_eyes))
+    if can.work and appeal.status == S.RESOLVED and effective is not None and review is None:
+        # A party contests through the exchange's app (lifecycle.review_request); staff
+        # do not contest in a party's name, so the page only says until when they may.
+        closes = lifecycle.review_window_closes(effective)
+        if timezone.now() > closes:
+            can.contest_absent_why = _("The review window closed on %(date)s.") % {
+                "date": lifecycle.local_time(closes)
+            }
         else:
-            can.approve = True
+            can.contest_absent_why = _(
+                "A party may contest this verdict from the exchange's app until %(date)s."
+            ) % {"date": lifecycle.local_time(closes)}
+    if appeal.status == S.PENDING_APPROVAL and pending is not None:
+        pending.appeal = appeal
+        approve = lifecycle.can_approve(user, pending, late_evidence=late_evidence)
+        send_back = lifecycle.can_send_back(user, pending)
+        can.approve, can.send_back = bool(approve), bool(send_back)
+        if not send_back:
+            can.approve_absent_why = send_back.reason
     if review is not None and review.state == VerdictReview.State.PENDING:
-        can.review_assign = assign_p
-        can.review_decide = escalations and review.reviewer_id == user.pk
+        can.review_assign = bool(lifecycle.can_assign_review(user, review))
+        can.review_decide = bool(lifecycle.can_decide_review(user, review))
     if review is not None and review.state == VerdictReview.State.PROPOSED:
-        if review.reviewer_id == user.pk:
-            can.review_approve_absent_why = _(
-                "You proposed this reversal; a different senior arbitrator or team lead must "
-                "approve it."
-            )
-        elif not approve_p:
-            can.review_approve_absent_why = _(
-                "Waiting for a senior arbitrator or team lead to approve the reversal."
-            )
-        else:
-            can.review_approve = True
+        reversal = lifecycle.can_approve_reversal(user, review)
+        can.review_approve = bool(reversal)
+        can.review_approve_absent_why = reversal.reason
     return can
 
 
@@ -754,7 +678,10 @@ def case_page(appeal: Appeal, user: AbstractBaseUser, *, q: str = "") -> dict[st
     effective = next((v for v in verdict_list if v.state == Verdict.State.EFFECTIVE), None)
     lines, last_party = chat_lines(appeal, q=q)
     trail = audit_trail(appeal)
-    four_eyes = four_eyes_required(appeal)
+    four_eyes = lifecycle.four_eyes_required(appeal)
+    late_evidence = bool(
+        pending and any(e.evidence.uploaded_at > pending.created_at for e in evidence)
+    )
     now = timezone.now()
     return {
         "appeal": appeal,
@@ -780,9 +707,7 @@ def case_page(appeal: Appeal, user: AbstractBaseUser, *, q: str = "") -> dict[st
         "verdicts": verdict_list,
         "pending_verdict": pending,
         "effective_verdict": effective,
-        "evidence_after_proposal": bool(
-            pending and any(e.evidence.uploaded_at > pending.created_at for e in evidence)
-        ),
+        "evidence_after_proposal": late_evidence,
         "review": review,
         "timeline": timeline(
             appeal,
@@ -797,7 +722,13 @@ def case_page(appeal: Appeal, user: AbstractBaseUser, *, q: str = "") -> dict[st
         "seen": appeal.updated_at.isoformat(),
         "seen_seq": trail[-1].entry.seq if trail else 0,
         "can": abilities(
-            appeal, user, pending=pending, effective=effective, review=review, four_eyes=four_eyes
+            appeal,
+            user,
+            pending=pending,
+            effective=effective,
+            review=review,
+            four_eyes=four_eyes,
+            late_evidence=late_evidence,
         ),
     }
 

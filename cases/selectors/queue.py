@@ -32,8 +32,7 @@ S = Appeal.Status
 PAGE_SIZE = 50
 # What a desk is working on. The default status filter, and the statuses with a live
 # count; closed ones are counted for today only (a million resolved appeals add nothing).
-ACTIVE_STATUSES = (S.OPEN, S.IN_REVIEW, S.AWAITING_EVIDENCE, S.ESCALATED, S.PENDING_APPROVAL)
-CLOSED_STATUSES = (S.RESOLVED, S.CANCELLED)
+ACTIVE_STATUSES = Appeal.ACTIVE_STATUSES
 
 
 @dataclass(frozen=True)
@@ -244,7 +243,9 @@ def queue_status_counts(*, now: datetime) -> list[StatusCount]:
         .order_by()
     )
     closed = dict(
-        Appeal.objects.filter(resolved_at__gte=desk_day_start(now), status__in=CLOSED_STATUSES)
+        Appeal.objects.filter(
+            resolved_at__gte=desk_day_start(now), status__in=Appeal.CLOSED_STATUSES
+        )
         .values_list("status")
         .annotate(n=Count("id"))
         .order_by()
@@ -254,7 +255,7 @@ def queue_status_counts(*, now: datetime) -> list[StatusCount]:
         for status in ACTIVE_STATUSES
     ] + [
         StatusCount(status, S(status).label, closed.get(status, 0), True)
-        for status in CLOSED_STATUSES
+        for status in Appeal.CLOSED_STATUSES
     ]
 
 

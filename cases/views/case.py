@@ -1,35 +1,33 @@
 """The case page and its actions.
 
-Each action view parses one form and calls one service function; the services check the
-transition and the actor again. State-changing forms carry `seen` (the appeal's
-updated_at when the page was drawn): if the case changed since, the action is refused
-with what changed, so of two people acting at once one succeeds and the other sees the
-fresh state and a clear message.
+Each action view parses one form and calls one lifecycle function; the page offers what
+the lifecycle's guards allow, and the lifecycle asks them again under its lock.
+State-changing forms carry `seen` (the appeal's updated_at when the page was drawn),
+passed on as `expected_updated_at`: if the case changed since, the lifecycle refuses under
+its own lock and the page says what changed, so of two people acting at once one
+succeeds and the other sees the fresh state and a clear message.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
-from functools import wraps
 from typing import Any
 
 from django import forms as djforms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
-from arbitration.exceptions import Conflict, DomainError
-from cases import lifecycle, roles, tools
+from arbitration.exceptions import DomainError
+from arbitration.permissions import staff_required
+from cases import lifecycle, roles
+from cases.explanations import verdict_explain
 from cases.forms import (
     ApproveForm,
     AssignForm,
@@ -37,7 +35,6 @@ from cases.forms import (
     ClaimForm,
     EscalateForm,
     EvidenceUploadForm,
-    Guarded,
     MessageForm,
     NoteForm,
     RequestEvidenceForm,
@@ -50,35 +47,16 @@ from cases.forms import (
     VerdictForm,
 )
 from cases.models import AccountAction, Appeal, Party, Verdict
+from cases.penalties import most_severe, penalty_suggest
+from cases.replies import replies_for, reply_render, reply_variables
 from cases.selectors import case as selectors
 from evidence.models import Evidence, evidence_storage
 from evidence.services import EXTENSIONS, evidence_add
 from evidence.uploads import SizeLimitHandler
 
-View = Callable[..., HttpResponse]
-SEVERITY = {"": 0, AccountAction.Kind.WARNING: 1, AccountAction.Kind.P2P_RESTRICTION: 2}
-SEVERITY[AccountAction.Kind.FREEZE] = 3
 
-
-class Stale(Conflict):
-    """The case changed after the viewer's page was drawn."""
-
-
-def staff_required(view: View) -> View:
-    """Anonymous users go to the login page; users without a staff role get 403."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not roles.is_staff_member(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
-def case_url(pk: int, anchor: str = "") -> str:
-    return reverse("cases:case", args=[pk]) + (f"#{anchor}" if anchor else "")
+def case_url(appeal: Appeal, anchor: str = "") -> str:
+    return appeal.get_absolute_url() + (f"#{anchor}" if anchor else "")
 
 
 # --- the page -----------------------------------------------------------------------------
@@ -91,22 +69,20 @@ def _amount(appeal: Appeal) -> str:
 
 def _replies(appeal: Appeal) -> dict[str, list[dict[str, str]]]:
     """Canned replies per party, in the party's language, with the variables filled."""
-    deadline = appeal.evidence_due_at or (
-        timezone.now() + timedelta(hours=settings.SLA_EVIDENCE_HOURS)
-    )
+    deadline = appeal.evidence_due_at or lifecycle.evidence_due_default()
     by_language: dict[str, list] = {}
     result = {}
     for side in Party.values:
         language = appeal.order.party(side).language or "en"
         if language not in by_language:
-            by_language[language] = tools.replies_for(language)
-        variables = tools.reply_variables(appeal, side, deadline=deadline)
+            by_language[language] = replies_for(language)
+        variables = reply_variables(appeal, side, deadline=deadline)
         # Left as "{what}" in the text, so the arbitrator sees what to fill in.
         variables.pop("what", None)
         rendered = []
         for reply in by_language[language]:
             try:
-                text = tools.reply_render(reply.text, variables)
+                text = reply_render(reply.text, variables)
             except DomainError:
                 text = reply.text
             rendered.append(
@@ -118,21 +94,19 @@ def _replies(appeal: Appeal) -> dict[str, list[dict[str, str]]]:
 
 def _penalties(appeal: Appeal) -> dict[str, dict[str, Any]]:
     """The penalty matrix's suggestion per responsible-party choice, for the verdict form."""
-    suggestions = tools.penalty_suggest(appeal, Verdict.ResponsibleParty.BOTH)
-    result: dict[str, dict[str, Any]] = {}
-    for side, penalty in suggestions:
-        result[side] = {
+    suggestions = dict(penalty_suggest(appeal, Verdict.ResponsibleParty.BOTH))
+    if suggestions:
+        suggestions[Verdict.ResponsibleParty.BOTH] = most_severe(list(suggestions.values()))
+    return {
+        side: {
             "kind": penalty.kind,
             "days": penalty.days,
             "label": penalty.label,
             "repeat": penalty.repeat,
             "note": penalty.note,
         }
-    if result:
-        # One action applies to both parties: suggest the more severe one.
-        worst = max(result.values(), key=lambda p: (SEVERITY.get(p["kind"], 0), p["days"] or 0))
-        result["both"] = dict(worst)
-    return result
+        for side, penalty in suggestions.items()
+    }
 
 
 def _explanations(verdict: Verdict, appeal: Appeal) -> list[dict[str, str]]:
@@ -142,8 +116,8 @@ def _explanations(verdict: Verdict, appeal: Appeal) -> list[dict[str, str]]:
     for side in Party.values:
         trader = appeal.order.party(side)
         language = trader.language or "en"
-        text = tools.verdict_explain(verdict, side, language)
-        english = tools.verdict_explain(verdict, side, "en")
+        text = verdict_explain(verdict, side, language)
+        english = verdict_explain(verdict, side, "en")
         out.append(
             {
                 "side": Party(side).label,
@@ -274,28 +248,12 @@ def evidence_file(request: HttpRequest, pk: int, eid: int) -> HttpResponse:
 # --- actions ------------------------------------------------------------------------------
 
 
-def _check_seen(appeal_id: int, data: dict[str, Any]) -> None:
-    """Refuse if the case changed after the page was drawn. Runs under the appeal's row
-    lock, in the transaction of the action, so nothing slips in between."""
-    seen = data.get("seen")
-    if not seen:
-        return
-    current = (
-        Appeal.objects.select_for_update().filter(pk=appeal_id).values_list("updated_at", flat=True)
-    ).first()
-    try:
-        unchanged = datetime.fromisoformat(seen) == current
-    except ValueError:
-        unchanged = False
-    if not unchanged:
-        what = selectors.changes_since(appeal_id, data.get("seen_seq"))
-        raise Stale(
-            _(
-                "Someone else changed this case while you were looking: %(what)s. Nothing was "
-                "done; this is the case as it is now."
-            )
-            % {"what": "; ".join(what) or _("its status or assignee changed")}
-        )
+def _stale_message(appeal_id: int, data: dict[str, Any]) -> str:
+    what = selectors.changes_since(appeal_id, data.get("seen_seq"))
+    return _(
+        "Someone else changed this case while you were looking: %(what)s. Nothing was "
+        "done; this is the case as it is now."
+    ) % {"what": "; ".join(what) or _("its status or assignee changed")}
 
 
 def _act(
@@ -310,34 +268,34 @@ def _act(
     anchor: str = "",
     preview: Callable[[Appeal, dict[str, Any]], HttpResponse | None] | None = None,
 ) -> HttpResponse:
-    """Validate `form`, check the case is as the user saw it, call the service once; on
+    """Validate `form` and call the lifecycle once, passing on the `seen` version (the
+    data's "expected" key) so a stale page is refused under the lifecycle's lock; on
     success redirect back with a message, on refusal show the message and fresh state."""
     if not roles.has(request.user, perm):
         raise PermissionDenied
-    appeal = get_object_or_404(Appeal.objects.only("id"), pk=pk)
+    appeal = get_object_or_404(Appeal.objects.only("id", "updated_at"), pk=pk)
     if not form.is_valid():
         messages.error(request, _("Please correct the form below; nothing was changed."))
         return render_case(request, pk, bound={key: form}, status=400)
     data = form.cleaned_data
     try:
         if preview is not None:
-            if isinstance(form, Guarded):
-                with transaction.atomic():
-                    _check_seen(appeal.pk, data)
+            # A preview changes nothing: it is shown for the case as the user saw it, and
+            # the confirmed action is checked again under the lock.
+            if not lifecycle.is_current(appeal, data.get("expected")):
+                raise lifecycle.StaleAppeal(appeal.pk)
             shown = preview(appeal, data)
             if shown is not None:
                 return shown
-        with transaction.atomic():
-            if isinstance(form, Guarded):
-                _check_seen(appeal.pk, data)
-            result = do(appeal, data)
+        result = do(appeal, data)
     except DomainError as exc:
-        if exc.field and exc.field in form.fields and not isinstance(exc, Stale):
+        stale = isinstance(exc, lifecycle.StaleAppeal)
+        if exc.field and exc.field in form.fields and not stale:
             form.add_error(exc.field, exc.message)
-        messages.error(request, exc.message)
+        messages.error(request, _stale_message(appeal.pk, data) if stale else exc.message)
         return render_case(request, pk, bound={key: form}, status=exc.status)
     messages.success(request, success(result) if callable(success) else success)
-    return redirect(case_url(pk, anchor))
+    return redirect(case_url(appeal, anchor))
 
 
 @require_POST
@@ -349,7 +307,9 @@ def claim(request: HttpRequest, pk: int) -> HttpResponse:
         "claim",
         ClaimForm(request.POST),
         perm=roles.WORK,
-        do=lambda a, d: lifecycle.appeal_claim(appeal_id=a.pk, actor=request.user),
+        do=lambda a, d: lifecycle.appeal_claim(
+            appeal_id=a.pk, actor=request.user, expected_updated_at=d["expected"]
+        ),
         success=_("You claimed this case."),
     )
 
@@ -363,7 +323,9 @@ def unassign(request: HttpRequest, pk: int) -> HttpResponse:
         "unassign",
         UnassignForm(request.POST),
         perm=roles.WORK,
-        do=lambda a, d: lifecycle.appeal_unassign(appeal_id=a.pk, actor=request.user),
+        do=lambda a, d: lifecycle.appeal_unassign(
+            appeal_id=a.pk, actor=request.user, expected_updated_at=d["expected"]
+        ),
         success=_("The case is back in the queue."),
     )
 
@@ -387,7 +349,10 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
         form,
         perm=roles.ASSIGN,
         do=lambda a, d: lifecycle.appeal_assign(
-            appeal_id=a.pk, assignee=d["assignee"], actor=request.user
+            appeal_id=a.pk,
+            assignee=d["assignee"],
+            actor=request.user,
+            expected_updated_at=d["expected"],
         ),
         success=done,
     )
@@ -403,6 +368,7 @@ def request_evidence(request: HttpRequest, pk: int) -> HttpResponse:
             party=data["party"],
             text=data["text"],
             due_at=data["due_at"],
+            expected_updated_at=data["expected"],
         )
 
     return _act(
@@ -508,7 +474,10 @@ def escalate(request: HttpRequest, pk: int) -> HttpResponse:
         EscalateForm(request.POST),
         perm=roles.WORK,
         do=lambda a, d: lifecycle.appeal_escalate(
-            appeal_id=a.pk, actor=request.user, reason=d["reason"]
+            appeal_id=a.pk,
+            actor=request.user,
+            reason=d["reason"],
+            expected_updated_at=d["expected"],
         ),
         success=_("Escalated to the senior queue."),
     )
@@ -549,11 +518,7 @@ def verdict(request: HttpRequest, pk: int) -> HttpResponse:
             rationale=data["rationale"],
         )
         action = form.account_action
-        targets = {
-            "buyer": [appeal.order.buyer],
-            "seller": [appeal.order.seller],
-            "both": [appeal.order.buyer, appeal.order.seller],
-        }.get(data["responsible_party"], [])
+        targets = draft.responsible_traders()
         confirm_form = VerdictForm(initial={**data, "confirm": True}, usual=usual, other=other)
         return render(
             request,
@@ -585,6 +550,7 @@ def verdict(request: HttpRequest, pk: int) -> HttpResponse:
             rule_code=data["rule"],
             rationale=data["rationale"],
             account_action=form.account_action,
+            expected_updated_at=data["expected"],
         )
 
     def done(v: Verdict) -> str:
@@ -623,7 +589,9 @@ def approve(request: HttpRequest, pk: int, vid: int) -> HttpResponse:
         "approve",
         ApproveForm(request.POST),
         perm=roles.APPROVE,
-        do=lambda a, d: lifecycle.verdict_approve(verdict_id=vid, actor=request.user),
+        do=lambda a, d: lifecycle.verdict_approve(
+            verdict_id=vid, actor=request.user, expected_updated_at=d["expected"]
+        ),
         success=lambda v: (
             _("Verdict approved; it has taken effect: %(outcome)s.")
             % {"outcome": v.get_outcome_display().lower()}
@@ -642,7 +610,10 @@ def send_back(request: HttpRequest, pk: int, vid: int) -> HttpResponse:
         SendBackForm(request.POST),
         perm=roles.APPROVE,
         do=lambda a, d: lifecycle.verdict_send_back(
-            verdict_id=vid, actor=request.user, comment=d["comment"]
+            verdict_id=vid,
+            actor=request.user,
+            comment=d["comment"],
+            expected_updated_at=d["expected"],
         ),
         success=_("Verdict sent back to its arbitrator."),
     )
@@ -658,7 +629,10 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
         CancelForm(request.POST),
         perm=roles.WORK,
         do=lambda a, d: lifecycle.appeal_cancel(
-            appeal_id=a.pk, actor=request.user, reason=d["reason"]
+            appeal_id=a.pk,
+            actor=request.user,
+            reason=d["reason"],
+            expected_updated_at=d["expected"],
         ),
         success=_("The appeal is cancelled."),
     )
@@ -668,7 +642,7 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 def message(request: HttpRequest, pk: int) -> HttpResponse:
     def do(appeal: Appeal, data: dict[str, Any]) -> str:
-        tools.party_message_send(
+        lifecycle.party_message_send(
             appeal_id=appeal.pk, actor=request.user, party=data["party"], text=data["text"]
         )
         return data["party"]

@@ -5,8 +5,8 @@ Every staff role reads the queue; the roles that work appeals also claim from it
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -17,12 +17,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from arbitration.exceptions import DomainError
+from arbitration.permissions import staff_required
 from cases import lifecycle, roles
 from cases.filters import QueueFilter
 from cases.models import Appeal
 from cases.selectors import queue as queue_selectors
 from cases.selectors.queue import (
-    ACTIVE_STATUSES,
     DEFAULT_SORT,
     queue_languages,
     queue_page,
@@ -32,18 +32,7 @@ from cases.selectors.queue import (
 )
 
 # Assets with a four-eyes threshold: the asset field's suggestions, without a query.
-ASSET_SUGGESTIONS = ("USDT", "USDC", "FDUSD", "BTC", "ETH")
-
-
-def require_staff(request: HttpRequest) -> None:
-    """Signed in, and in one of the desk's roles: the queue shows parties' cases."""
-    if not roles.is_staff_member(request.user):
-        raise PermissionDenied(_("Your account has no role on the arbitration desk."))
-
-
-def case_url(appeal_id: int) -> str:
-    # The case page (cases.views.case) answers at /cases/<id>/ (cases:case).
-    return f"/cases/{appeal_id}/"
+ASSET_SUGGESTIONS = tuple(a for a in settings.FOUR_EYES_THRESHOLDS if a != "*")
 
 
 def is_partial(request: HttpRequest) -> bool:
@@ -67,16 +56,16 @@ DRILL_FIELDS = (
 )
 
 
-@login_required
 @require_GET
+@staff_required
 def home(request: HttpRequest) -> HttpResponse:
     return _queue(
-        request, default_status=ACTIVE_STATUSES, title=gettext_lazy("Queue"), page="queue"
+        request, default_status=Appeal.ACTIVE_STATUSES, title=gettext_lazy("Queue"), page="queue"
     )
 
 
-@login_required
 @require_GET
+@staff_required
 def escalations(request: HttpRequest) -> HttpResponse:
     """The senior queue: the same page, preset to escalated appeals."""
     return _queue(
@@ -90,7 +79,6 @@ def escalations(request: HttpRequest) -> HttpResponse:
 def _queue(
     request: HttpRequest, *, default_status: tuple[str, ...], title: str, page: str
 ) -> HttpResponse:
-    require_staff(request)
     now = timezone.now()
     filterset = QueueFilter(
         request.GET,
@@ -163,11 +151,10 @@ def _status_url(status: str) -> str:
     return f"?{params.urlencode()}"
 
 
-@login_required
 @require_POST
+@staff_required
 def claim_next(request: HttpRequest) -> HttpResponse:
     """Claim the most urgent unassigned open appeal and open it."""
-    require_staff(request)
     if not roles.has(request.user, roles.WORK):
         raise PermissionDenied(_("Your role reads the queue but does not claim appeals."))
     try:
@@ -183,4 +170,4 @@ def claim_next(request: HttpRequest) -> HttpResponse:
         _("You claimed appeal #%(id)s (order %(order)s).")
         % {"id": appeal.pk, "order": appeal.order.external_id},
     )
-    return redirect(case_url(appeal.pk))
+    return redirect(appeal)

@@ -10,9 +10,9 @@ import time_machine
 from django.conf import settings
 from django.utils import timezone
 
-from cases import services, tasks
+from cases import derived, services, tasks
 from cases.models import Appeal
-from cases.risk import WEIGHTS, risk_assess
+from evidence.risk import WEIGHTS, risk_assess
 from tests.factories import ChatMessageDataFactory, OrderFactory, open_appeal
 
 pytestmark = pytest.mark.django_db
@@ -69,11 +69,11 @@ def test_the_sweep_leaves_fresh_marks_to_their_own_task(eager, broker_down):
 
     appeal = open_appeal()
     with transaction.atomic():
-        tasks.risk_reassess_on_commit([appeal.pk])
+        derived.risk_reassess_on_commit([appeal.pk])
 
-    assert tasks.derived_due(now=timezone.now(), limit=10) == []
+    assert derived.derived_due(now=timezone.now(), limit=10) == []
     later = timezone.now() + timedelta(seconds=settings.DERIVED_SWEEP_GRACE_SECONDS + 1)
-    assert tasks.derived_due(now=later, limit=10) == [appeal.pk]
+    assert derived.derived_due(now=later, limit=10) == [appeal.pk]
 
 
 def test_an_assessment_keeps_a_mark_made_while_it_computed(monkeypatch):
@@ -81,11 +81,11 @@ def test_an_assessment_keeps_a_mark_made_while_it_computed(monkeypatch):
     older one stores nothing and leaves the mark (compare-and-swap on risk_stale_at)."""
     from django.db import transaction
 
-    from cases import risk
+    from evidence import risk
 
     appeal = open_appeal()
     with transaction.atomic():
-        tasks.risk_reassess_on_commit([appeal.pk])
+        derived.risk_reassess_on_commit([appeal.pk])
     newer = timezone.now() + timedelta(seconds=5)
     real = risk._off_platform
 

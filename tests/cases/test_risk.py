@@ -11,7 +11,7 @@ from PIL import Image
 
 from cases import services
 from cases.models import Appeal
-from cases.risk import WEIGHTS, risk_assess
+from evidence.risk import WEIGHTS, risk_assess
 from evidence.services import evidence_add
 from tests.factories import (
     ChatMessageDataFactory,

@@ -422,13 +422,13 @@ def test_traders_are_not_loaded_one_by_one(client, arbitrator):
 
 
 def test_what_the_desk_sends_a_party_shows_in_the_chat_as_the_desks(client, arbitrator):
-    from cases import tools
+    from cases import lifecycle
     from cases.models import AuditEntry, DeskMessage, OutboxEvent
 
     appeal = appeal_in("in_review", worker=arbitrator)
     base = timezone.now() - timedelta(minutes=10)
     say(appeal.order, "seller", "I have not received anything.", base)
-    tools.party_message_send(
+    lifecycle.party_message_send(
         appeal_id=appeal.pk, actor=arbitrator, party="seller", text="Please check your bank."
     )
 

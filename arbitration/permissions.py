@@ -1,13 +1,52 @@
-"""Who may call what. Nothing under /api/v1/ is anonymous; a user with neither a staff
-role nor a service account is refused too. Desk permissions come from the role group
-(cases.roles.has), never from is_superuser."""
+"""Who may call what, for every app: the API's permission classes and the pages' gates.
+
+Nothing under /api/v1/ is anonymous; a user with neither a staff role nor a service
+account is refused too. Pages are for staff only. Desk permissions come from the role
+group (cases.roles.has), never from is_superuser.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from . import roles
+from cases import roles
+
+View = Callable[..., HttpResponse]
+
+
+def _page_gate(
+    allowed: Callable[[Any], bool], refusal: Callable[[], str]
+) -> Callable[[View], View]:
+    def decorator(view: View) -> View:
+        @login_required
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not allowed(request.user):
+                raise PermissionDenied(refusal())
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+# Pages: anonymous users go to the login page; signed-in users without the role get 403.
+staff_required = _page_gate(
+    roles.is_staff_member, lambda: _("Your account has no role on the arbitration desk.")
+)
+metrics_required = _page_gate(
+    lambda user: roles.has(user, roles.VIEW_METRICS),
+    lambda: _("Only team leads, risk analysts and auditors see the dashboards."),
+)
 
 
 def is_service_caller(request) -> bool:
@@ -17,24 +56,33 @@ def is_service_caller(request) -> bool:
     return roles.is_service_account(request.user) and isinstance(request.auth, Token)
 
 
-class IsDeskMember(BasePermission):
-    """Reads: any staff role or service account. Writes: service accounts, and staff who
-    work appeals (auditors and risk analysts read only)."""
-
-    message = "Only service accounts and desk staff may use this API; auditors read only."
+class ServiceOrStaff(BasePermission):
+    """Signed in, and either a service account calling with its token or a staff member
+    whom `staff_may` lets through."""
 
     def has_permission(self, request, view) -> bool:
         user = request.user
         if not user or not user.is_authenticated:
             return False
-        if is_service_caller(request):
-            return True
+        return is_service_caller(request) or self.staff_may(request, user)
+
+    def staff_may(self, request, user) -> bool:
+        return False
+
+
+class IsDeskMember(ServiceOrStaff):
+    """Reads: any staff role or service account. Writes: service accounts, and staff who
+    work appeals (auditors and risk analysts read only)."""
+
+    message = "Only service accounts and desk staff may use this API; auditors read only."
+
+    def staff_may(self, request, user) -> bool:
         if not roles.is_staff_member(user):
             return False
         return request.method in SAFE_METHODS or roles.has(user, roles.WORK)
 
 
-class ExchangeFacts(BasePermission):
+class ExchangeFacts(ServiceOrStaff):
     """Orders, chat and account signals: the exchange's services write them; staff read.
 
     A staff session that could write an order could lower its amount below the four-eyes
@@ -43,12 +91,7 @@ class ExchangeFacts(BasePermission):
 
     message = "Orders, chat and account signals are written by the exchange's services only."
 
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        if not user or not user.is_authenticated:
-            return False
-        if is_service_caller(request):
-            return True
+    def staff_may(self, request, user) -> bool:
         return request.method in SAFE_METHODS and roles.is_staff_member(user)
 
 
@@ -67,16 +110,13 @@ class IsArbitrator(BasePermission):
         )
 
 
-class CanReadMetrics(BasePermission):
+class CanReadMetrics(ServiceOrStaff):
     """KPIs: service accounts (reporting services) and staff who see dashboards."""
 
     message = "Only team leads, risk analysts, auditors and services may read metrics."
 
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        if not user or not user.is_authenticated:
-            return False
-        return is_service_caller(request) or roles.has(user, roles.VIEW_METRICS)
+    def staff_may(self, request, user) -> bool:
+        return roles.has(user, roles.VIEW_METRICS)
 
 
 class PartiesChannel(IsDeskMember):

@@ -1,6 +1,8 @@
 """Risk on an appeal: a 0-100 score and the signals that explain it (the contract's
-risk_score and risk_signals). Recomputed after anything that can change it: the appeal
-opening, evidence, chat, account signals."""
+risk_score and risk_signals). Read-only over the case: it writes only the two derived
+columns. Recomputed (cases.tasks.assess_risk) after anything that can change it, which
+marks the appeal stale (cases.derived): the appeal opening, evidence, chat, account
+signals."""
 
 from __future__ import annotations
 
@@ -10,8 +12,18 @@ from typing import Any
 
 from django.db.models import Count, Q
 
-from .models import AccountSignal, Appeal, ChatMessage, Party, Verdict, WatchKeyword
-from .tools import CONTACT
+from cases.chat_text import CONTACT
+from cases.models import (
+    AccountSignal,
+    Appeal,
+    ChatMessage,
+    Party,
+    Verdict,
+    WatchKeyword,
+    appellant_won,
+)
+
+from .models import Evidence
 
 # What each finding adds to the score; the score is capped at 100.
 WEIGHTS = {
@@ -37,8 +49,6 @@ def _norm(name: str) -> str:
 
 
 def _duplicate_vouchers(appeal: Appeal) -> list[dict[str, str]]:
-    from evidence.models import Evidence
-
     mine = list(Evidence.objects.filter(appeal=appeal).values("sha256", "image_hash"))
     if not mine:
         return []
@@ -113,8 +123,6 @@ def _linked_accounts(appeal: Appeal) -> list[dict[str, str]]:
 
 
 def _payer_mismatch(appeal: Appeal) -> list[dict[str, str]]:
-    from evidence.models import Evidence
-
     kyc = appeal.order.buyer.kyc_name
     if not kyc:
         return []
@@ -135,12 +143,7 @@ def _payer_mismatch(appeal: Appeal) -> list[dict[str, str]]:
 
 
 def _off_platform(appeal: Appeal) -> list[dict[str, str]]:
-    terms = list(
-        WatchKeyword.objects.filter(
-            active=True, category=WatchKeyword.Category.OFF_PLATFORM
-        ).values_list("term", flat=True)
-    )
-    pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE) if terms else None
+    pattern = WatchKeyword.pattern(WatchKeyword.Category.OFF_PLATFORM)
     hits: dict[str, int] = {}
     for sender, text in (
         ChatMessage.objects.filter(order_id=appeal.order_id)
@@ -170,10 +173,7 @@ def _repeat_appellant(appeal: Appeal) -> list[dict[str, str]]:
         lost=Count(
             "id",
             filter=Q(verdicts__state=Verdict.State.EFFECTIVE)
-            & ~(
-                Q(opened_by=Party.BUYER, verdicts__outcome=Verdict.Outcome.RELEASE_TO_BUYER)
-                | Q(opened_by=Party.SELLER, verdicts__outcome=Verdict.Outcome.RETURN_TO_SELLER)
-            ),
+            & ~appellant_won(verdict="verdicts__"),
         ),
     )
     if stats["n"] < REPEAT_APPEALS and stats["lost"] < REPEAT_LOSSES:
