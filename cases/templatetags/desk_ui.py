@@ -14,6 +14,7 @@ from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from arbitration.formatting import compact_duration
 from cases import roles
 from cases.models import VerdictReview
 
@@ -22,17 +23,7 @@ register = template.Library()
 
 def short_duration(delta: timedelta) -> str:
     """A duration in its two largest units: "2d 4h", "3h 20m", "12m", "<1m"."""
-    seconds = int(abs(delta.total_seconds()))
-    days, seconds = divmod(seconds, 86400)
-    hours, seconds = divmod(seconds, 3600)
-    minutes = seconds // 60
-    if days:
-        return _("%(days)dd %(hours)dh") % {"days": days, "hours": hours}
-    if hours:
-        return _("%(hours)dh %(minutes)dm") % {"hours": hours, "minutes": minutes}
-    if minutes:
-        return _("%(minutes)dm") % {"minutes": minutes}
-    return _("<1m")
+    return compact_duration(int(abs(delta.total_seconds())), under_a_minute=_("<1m"))
 
 
 @register.filter
@@ -58,9 +49,9 @@ DUE_SOON = timedelta(hours=4)
 @register.filter
 def sla_state(appeal: Any, now: datetime) -> str:
     """ "closed", "overdue", "soon" (under four hours left) or "ok"."""
-    if appeal.status in ("resolved", "cancelled"):
+    if appeal.is_closed:
         return "closed"
-    if appeal.resolution_due_at < now:
+    if appeal.is_overdue(now):
         return "overdue"
     if appeal.resolution_due_at - now < DUE_SOON:
         return "soon"

@@ -1,5 +1,5 @@
 /* KPI dashboard: draws the charts described in the page's JSON block (#dashboard-data,
- * written by analytics.views.chart_data) with the vendored Chart.js, and sends a click on
+ * written by analytics.presenters.charts.chart_data) with the vendored Chart.js, and sends a click on
  * a bar or point to the queue filtered to the cases behind it. A chart's links[dataset]
  * is a list of URLs (one per label) or, for the charts by day, one URL template whose
  * {after} and {before} come from bounds[day]. No inline script anywhere: the

@@ -769,3 +769,13 @@ def test_days_at_the_ends_of_the_calendar_are_a_form_error_not_a_500(client, que
 
     assert response.status_code in (200, 400)
     assert "between 1970 and 2999" in response.content.decode()
+
+
+def test_the_report_links_to_the_reports_before_and_after(lead_client, history):
+    """The page's own links, not the header's navigation (which once hid them: both were
+    called `nav`, and the header's won)."""
+    content = lead_client.get(f"{REPORT}?period=week&start=2026-11-02").content.decode()
+
+    assert f'href="{REPORT}?period=week&amp;start=2026-10-26"' in content
+    assert f'href="{REPORT}?period=week&amp;start=2026-11-09"' in content
+    assert 'href=""' not in content
