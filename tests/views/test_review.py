@@ -3,6 +3,7 @@ reviews page."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -21,6 +22,19 @@ S = Appeal.Status
 
 def url(name: str, appeal: Appeal) -> str:
     return reverse(f"cases:{name}", args=[appeal.pk])
+
+
+def case_actions(response) -> set[str]:
+    """Where the page's forms post to on this case: one URL per action offered (the
+    language switch, log-out and the chat search are not the case's actions)."""
+    case_path = reverse("cases:case", args=[response.context["appeal"].pk])
+    paths = set()
+    for tag in re.findall(r"<form\b[^>]*>", response.content.decode()):
+        method = re.search(r'\bmethod="([^"]*)"', tag)
+        action = re.search(r'\baction="([^"]*)"', tag)
+        if method and method[1].lower() == "post" and action and action[1].startswith(case_path):
+            paths.add(action[1])
+    return paths
 
 
 def messages_of(response) -> list[str]:
@@ -196,7 +210,9 @@ def test_a_contest_after_the_window_is_refused(client, arbitrator, senior2, case
         page_client = client
         page_client.force_login(arbitrator)
         page = page_client.get(reverse("cases:case", args=[case.pk]))
-        assert "contest" not in page.context["forms"]
+        # Notes and messages only: no form on the page contests, whatever its URL.
+        assert set(page.context["forms"]) == {"note", "message"}
+        assert case_actions(page) == {url("case_note", case), url("case_message", case)}
         assert "The review window closed on" in page.content.decode()
         with nothing_written():
             response = contest(client, arbitrator, case)
@@ -367,7 +383,9 @@ def test_the_case_page_offers_no_contest_form_to_staff(client, senior2, case):
     client.force_login(senior2)
     page = client.get(url("case", case))
 
-    assert "contest" not in page.context["forms"]
+    # Notes and messages only: no form on the page contests, whatever its URL.
+    assert set(page.context["forms"]) == {"note", "message"}
+    assert case_actions(page) == {url("case_note", case), url("case_message", case)}
     assert "A party may contest this verdict from the exchange" in page.content.decode()
     assert client.post(f"/cases/{case.pk}/contest", {"party": "seller"}).status_code == 404
 
