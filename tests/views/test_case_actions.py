@@ -3,7 +3,6 @@ nothing and says why, the stale-page guard, the verdict confirmation and four-ey
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,6 +18,7 @@ from cases.models import Appeal, Note, OutboxEvent, StaffProfile, Verdict
 from evidence.models import Evidence
 from evidence.services import evidence_add
 from tests.factories import OrderFactory, appeal_in, open_appeal, png_bytes, upload
+from tests.views.pages import case_actions
 
 pytestmark = pytest.mark.django_db
 
@@ -52,19 +52,6 @@ def verdict_data(appeal: Appeal, **fields: Any) -> dict[str, Any]:
         "confirm": "1",
         **fields,
     }
-
-
-def case_actions(response) -> set[str]:
-    """Where the page's forms post to on this case: one URL per action offered (the
-    language switch, log-out and the chat search are not the case's actions)."""
-    case_path = reverse("cases:case", args=[response.context["appeal"].pk])
-    paths = set()
-    for tag in re.findall(r"<form\b[^>]*>", response.content.decode()):
-        method = re.search(r'\bmethod="([^"]*)"', tag)
-        action = re.search(r'\baction="([^"]*)"', tag)
-        if method and method[1].lower() == "post" and action and action[1].startswith(case_path):
-            paths.add(action[1])
-    return paths
 
 
 def messages_of(response) -> list[str]:

@@ -3,7 +3,6 @@ reviews page."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -14,6 +13,7 @@ from django.utils import timezone
 
 from cases.models import Appeal, OutboxEvent, VerdictReview
 from tests.factories import OrderFactory, TraderFactory, appeal_in, service_token
+from tests.views.pages import case_actions
 
 pytestmark = pytest.mark.django_db
 
@@ -22,19 +22,6 @@ S = Appeal.Status
 
 def url(name: str, appeal: Appeal) -> str:
     return reverse(f"cases:{name}", args=[appeal.pk])
-
-
-def case_actions(response) -> set[str]:
-    """Where the page's forms post to on this case: one URL per action offered (the
-    language switch, log-out and the chat search are not the case's actions)."""
-    case_path = reverse("cases:case", args=[response.context["appeal"].pk])
-    paths = set()
-    for tag in re.findall(r"<form\b[^>]*>", response.content.decode()):
-        method = re.search(r'\bmethod="([^"]*)"', tag)
-        action = re.search(r'\baction="([^"]*)"', tag)
-        if method and method[1].lower() == "post" and action and action[1].startswith(case_path):
-            paths.add(action[1])
-    return paths
 
 
 def messages_of(response) -> list[str]:
