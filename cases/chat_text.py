@@ -1,4 +1,5 @@
-"""Reading chat text: the keyword watchlist, off-platform contact details, highlighting."""
+"""Reading chat text: off-platform contact details, and highlighting what the watchlist
+(WatchKeyword.pattern) and the contact shapes find."""
 
 from __future__ import annotations
 
@@ -6,20 +7,6 @@ import re
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-
-from .models import WatchKeyword
-
-
-def watch_pattern() -> re.Pattern[str] | None:
-    terms = sorted(
-        WatchKeyword.objects.filter(active=True).values_list("term", flat=True),
-        key=len,
-        reverse=True,
-    )
-    if not terms:
-        return None
-    return re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
-
 
 # Phone numbers and messenger handles count as off-platform contact even when no listed
 # keyword is there.

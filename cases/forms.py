@@ -56,11 +56,17 @@ class Guarded(DeskForm):
     def clean(self) -> dict[str, Any]:
         """`expected`: `seen` as the datetime the lifecycle compares (None: not given)."""
         data = super().clean()
-        seen = data.get("seen") or ""
-        try:
-            data["expected"] = datetime.fromisoformat(seen) if seen else None
-        except ValueError:
-            self.add_error(None, _("The page is damaged; reload it and try again."))
+        data["expected"] = None
+        if seen := data.get("seen"):
+            try:
+                expected = datetime.fromisoformat(seen)
+            except ValueError:
+                expected = None
+            if expected is None or expected.tzinfo is None:
+                # The page writes an aware ISO time; anything else was not written by it.
+                self.add_error(None, _("The page is damaged; reload it and try again."))
+            else:
+                data["expected"] = expected
         return data
 
 

@@ -157,7 +157,7 @@ def _forms(
     if can.decide:
         usual, other = selectors.rules_for(appeal)
         made["verdict"] = VerdictForm(usual=usual, other=other)
-    if can.approve:
+    if can.send_back:
         made["send_back"] = SendBackForm()
     if can.cancel:
         made["cancel"] = CancelForm()
@@ -275,7 +275,9 @@ def _act(
         raise PermissionDenied
     appeal = get_object_or_404(Appeal.objects.only("id", "updated_at"), pk=pk)
     if not form.is_valid():
-        messages.error(request, _("Please correct the form below; nothing was changed."))
+        # A form-wide error (a damaged page) says itself: no field shows it.
+        problem = " ".join(form.non_field_errors())
+        messages.error(request, problem or _("Please correct the form below; nothing was changed."))
         return render_case(request, pk, bound={key: form}, status=400)
     data = form.cleaned_data
     try:

@@ -944,3 +944,42 @@ def test_an_oversized_upload_on_the_page_says_so(client, arbitrator, nothing_wri
 
     assert response.status_code == 413
     assert "larger than 10 MiB" in response.content.decode()
+
+
+def test_after_late_evidence_the_page_offers_a_send_back_that_works(client, arbitrator, senior):
+    """Approve is withheld once evidence came in after the proposal; Send back, the way
+    forward, is offered with its comment box, and it goes through from the page."""
+    appeal = appeal_in(S.PENDING_APPROVAL, worker=arbitrator)
+    evidence_add(
+        appeal_id=appeal.pk,
+        upload=upload(png_bytes()),
+        party="seller",
+        kind="bank_statement",
+        actor=arbitrator,
+    )
+    verdict = _pending_verdict(appeal)
+    client.force_login(senior)
+    page = client.get(reverse("cases:case", args=[appeal.pk]))
+
+    assert case_actions(page) >= {url("case_send_back", appeal, verdict.pk)}
+    assert url("case_approve", appeal, verdict.pk) not in case_actions(page)
+    assert 'name="comment"' in page.content.decode()
+
+    response = client.post(
+        url("case_send_back", appeal, verdict.pk),
+        {**seen(appeal), "comment": "New evidence: propose again with it."},
+    )
+    assert response.status_code == 302
+    verdict.refresh_from_db()
+    assert verdict.state == Verdict.State.SENT_BACK
+
+
+@pytest.mark.parametrize("value", ["garbage", "2026-12-02", "2026-12-02T06:55:22.663343"])
+def test_a_damaged_seen_is_a_form_error_that_says_so(client, arbitrator, nothing_written, value):
+    """Only the page writes `seen`, as an aware ISO time: anything else is refused as a
+    damaged page (not as someone else's change), and nothing is done."""
+    appeal = appeal_in(S.OPEN)
+    said = refused(
+        client, arbitrator, url("case_claim", appeal), {"seen": value}, nothing_written, 400
+    )
+    assert said == ["The page is damaged; reload it and try again."]
