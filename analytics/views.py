@@ -96,7 +96,9 @@ def report(request: HttpRequest) -> HttpResponse:
     # No query string: the last complete week.
     form = ReportForm(request.GET or {"period": "week"})
     if not form.is_valid():
-        return render(request, "analytics/report.html", {"form": form}, status=400)
+        # A way back to a report that exists.
+        context = {"form": form, "page": "dashboard", "latest_report": report_url("week")}
+        return render(request, "analytics/report.html", context, status=400)
     data = form.cleaned_data
     kind, period, previous_period = data["period"], data["report"], data["previous"]
     current, previous = metrics_periods(period=period, previous=previous_period)

@@ -375,10 +375,15 @@ def review_window_closes(verdict: Verdict) -> datetime:
     return verdict.effective_at + timedelta(days=settings.REVIEW_WINDOW_DAYS)
 
 
-def local_time(moment: datetime) -> str:
-    """A moment as the reader reads it: in the active time zone, named."""
+def local_time(moment: datetime, *, offset: bool = True) -> str:
+    """A moment as the reader reads it: in the active time zone, with its UTC offset
+    ("2026-12-07 07:27 UTC+08:00") unless the page already says the zone."""
     local = timezone.localtime(moment)
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+    text = f"{local:%Y-%m-%d %H:%M}"
+    if offset:
+        zone = f"{local:%z}"  # +0800
+        text += f" UTC{zone[:3]}:{zone[3:]}"
+    return text
 
 
 def can_contest(actor: Actor, appeal: Appeal, verdict: Verdict | None) -> Permit:

@@ -624,12 +624,12 @@ def abilities(
         closes = lifecycle.review_window_closes(effective)
         if timezone.now() > closes:
             can.contest_absent_why = _("The review window closed on %(date)s.") % {
-                "date": lifecycle.local_time(closes)
+                "date": lifecycle.local_time(closes, offset=False)
             }
         else:
             can.contest_absent_why = _(
                 "A party may contest this verdict from the exchange's app until %(date)s."
-            ) % {"date": lifecycle.local_time(closes)}
+            ) % {"date": lifecycle.local_time(closes, offset=False)}
     if appeal.status == S.PENDING_APPROVAL and pending is not None:
         pending.appeal = appeal
         approve = lifecycle.can_approve(user, pending, late_evidence=late_evidence)

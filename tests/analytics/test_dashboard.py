@@ -779,3 +779,10 @@ def test_the_report_links_to_the_reports_before_and_after(lead_client, history):
     assert f'href="{REPORT}?period=week&amp;start=2026-10-26"' in content
     assert f'href="{REPORT}?period=week&amp;start=2026-11-09"' in content
     assert 'href=""' not in content
+
+
+def test_a_report_that_cannot_be_drawn_links_to_the_latest(lead_client, history):
+    response = lead_client.get(f"{REPORT}?period=week&start=2030-01-01")
+
+    assert response.status_code == 400
+    assert f'href="{REPORT}?period=week"' in response.content.decode()

@@ -3,7 +3,8 @@ reviews page."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -11,7 +12,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.models import Appeal, OutboxEvent, VerdictReview
+from cases import lifecycle
+from cases.models import Appeal, OutboxEvent, StaffProfile, VerdictReview
 from tests.factories import OrderFactory, TraderFactory, appeal_in, service_token
 from tests.views.pages import case_actions
 
@@ -441,3 +443,22 @@ def test_the_timeline_names_who_approved_a_reversal(client, senior2, lead, big_c
 
     approved = [e for e in events if e.text == "Reversal approved (four-eyes)"]
     assert [e.actor for e in approved] == ["lead"]
+
+
+def test_the_review_window_is_one_moment_written_for_each_reader(client, arbitrator, case):
+    """The page and the API compute the window's end once (lifecycle.review_window_closes).
+    The page writes it in the viewer's zone, which its header names; the API, whose
+    callers see no header, adds the UTC offset."""
+    verdict = case.verdicts.get(state="effective")
+    closes = lifecycle.review_window_closes(verdict)
+    StaffProfile.objects.update_or_create(user=arbitrator, defaults={"time_zone": "Asia/Shanghai"})
+    later = closes + timedelta(hours=1)
+    with time_machine.travel(later, tick=False):
+        client.force_login(arbitrator)
+        page = client.get(reverse("cases:case", args=[case.pk])).content.decode()
+        response = contest(client, arbitrator, case)
+    shanghai = closes.astimezone(ZoneInfo("Asia/Shanghai"))
+    assert f"The review window closed on {shanghai:%Y-%m-%d %H:%M}." in page
+    assert response.json()["detail"] == (
+        f"The review window closed on {closes.astimezone(UTC):%Y-%m-%d %H:%M} UTC+00:00."
+    )
