@@ -1,7 +1,10 @@
-"""How the desk writes a duration, everywhere: its two largest units."""
+"""How the desk writes durations and moments, everywhere."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 
@@ -20,3 +23,14 @@ def compact_duration(seconds: int, *, under_a_minute: str | None = None) -> str:
     if under_a_minute is not None:
         return under_a_minute
     return _("%(seconds)ds") % {"seconds": secs}
+
+
+def local_time(moment: datetime, *, offset: bool = True) -> str:
+    """A moment as the reader reads it: in the active time zone, with its UTC offset
+    ("2026-12-07 07:27 UTC+08:00") unless the page already says the zone."""
+    local = timezone.localtime(moment)
+    text = f"{local:%Y-%m-%d %H:%M}"
+    if offset:
+        zone = f"{local:%z}"  # +0800
+        text += f" UTC{zone[:3]}:{zone[3:]}"
+    return text

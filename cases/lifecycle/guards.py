@@ -12,6 +12,7 @@ an unknown party) stay with the action.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,6 +30,7 @@ from arbitration.exceptions import (
     InvalidTransition,
     NotAllowed,
 )
+from arbitration.formatting import local_time
 from cases import roles
 from cases.models import Appeal, Verdict, VerdictReview
 
@@ -294,54 +296,50 @@ def can_decide(actor: Actor, appeal: Appeal) -> Permit:
     return _first(handler_refusal(appeal, actor, _("decide this appeal")))
 
 
-def evidence_after(verdict: Verdict) -> bool:
-    """Whether evidence came in after the verdict was proposed."""
-    return verdict.appeal.evidence.filter(uploaded_at__gt=verdict.created_at).exists()
+def evidence_after(verdict: Verdict, uploaded: Iterable[datetime] | None = None) -> bool:
+    """Whether evidence came in after the verdict was proposed. `uploaded` is when each
+    piece of the case's evidence came in, if the caller has read them already."""
+    if uploaded is None:
+        return verdict.appeal.evidence.filter(uploaded_at__gt=verdict.created_at).exists()
+    return any(moment > verdict.created_at for moment in uploaded)
 
 
-def _own_verdict(actor: Actor, verdict: Verdict, message: str) -> Permit | None:
+def _approver_permit(actor: Actor, verdict: Verdict, *, own: str, what: str) -> Permit:
+    """A pending verdict is approved or sent back by a senior or lead other than its
+    proposer. `own` is the refusal a proposer gets; `what` names the action."""
     if actor is not None and verdict.decided_by_id == actor.pk:
         return Permit(
-            NotAllowed(message),
+            NotAllowed(own),
             hint=_(
                 "You proposed this verdict; a different senior arbitrator or team lead must "
                 "approve it."
             ),
         )
-    return None
-
-
-def _not_pending(verdict: Verdict) -> Conflict | None:
-    if verdict.state != Verdict.State.PENDING:
-        return Conflict(
-            _("This verdict is %(state)s, not pending.")
-            % {"state": verdict.get_state_display().lower()}
+    if refusal := role_refusal(actor, roles.APPROVE, what):
+        return Permit(
+            refusal, hint=_("Waiting for a senior arbitrator or team lead to approve it.")
         )
-    return None
-
-
-def _waiting_for_approver(refusal: NotAllowed | None, hint: str) -> Permit | None:
-    return Permit(refusal, hint=hint) if refusal is not None else None
+    if verdict.state != Verdict.State.PENDING:
+        return Permit(
+            Conflict(
+                _("This verdict is %(state)s, not pending.")
+                % {"state": verdict.get_state_display().lower()}
+            )
+        )
+    return ALLOW
 
 
 def can_approve(actor: Actor, verdict: Verdict, *, late_evidence: bool | None = None) -> Permit:
-    """The second pair of eyes: a senior or lead other than the proposer makes a pending
-    verdict effective, unless evidence came in after it was proposed. `late_evidence` is
-    evidence_after(verdict) if the caller already knows it."""
-    own = _own_verdict(
-        actor, verdict, _("You cannot approve your own verdict; another reviewer must.")
+    """The second pair of eyes makes a pending verdict effective, unless evidence came in
+    after it was proposed. `late_evidence` is evidence_after(verdict) if the caller
+    already knows it."""
+    permit = _approver_permit(
+        actor,
+        verdict,
+        own=_("You cannot approve your own verdict; another reviewer must."),
+        what=_("approve verdicts"),
     )
-    if own is not None:
-        return own
-    waiting = _waiting_for_approver(
-        role_refusal(actor, roles.APPROVE, _("approve verdicts")),
-        _("Waiting for a senior arbitrator or team lead to approve it."),
-    )
-    if waiting is not None:
-        return waiting
-    if refusal := _not_pending(verdict):
-        return Permit(refusal)
-    if late_evidence if late_evidence is not None else evidence_after(verdict):
+    if permit and (late_evidence if late_evidence is not None else evidence_after(verdict)):
         return Permit(
             Conflict(
                 _(
@@ -350,21 +348,14 @@ def can_approve(actor: Actor, verdict: Verdict, *, late_evidence: bool | None = 
                 )
             )
         )
-    return ALLOW
+    return permit
 
 
 def can_send_back(actor: Actor, verdict: Verdict) -> Permit:
     """Refuse a pending verdict: the same people as approve it."""
-    own = _own_verdict(actor, verdict, _("You cannot review your own verdict."))
-    if own is not None:
-        return own
-    waiting = _waiting_for_approver(
-        role_refusal(actor, roles.APPROVE, _("review verdicts")),
-        _("Waiting for a senior arbitrator or team lead to approve it."),
+    return _approver_permit(
+        actor, verdict, own=_("You cannot review your own verdict."), what=_("review verdicts")
     )
-    if waiting is not None:
-        return waiting
-    return _first(_not_pending(verdict))
 
 
 # --- second-level review --------------------------------------------------------------------
@@ -373,17 +364,6 @@ def can_send_back(actor: Actor, verdict: Verdict) -> Permit:
 def review_window_closes(verdict: Verdict) -> datetime:
     """The end of the window in which a party may contest an effective verdict."""
     return verdict.effective_at + timedelta(days=settings.REVIEW_WINDOW_DAYS)
-
-
-def local_time(moment: datetime, *, offset: bool = True) -> str:
-    """A moment as the reader reads it: in the active time zone, with its UTC offset
-    ("2026-12-07 07:27 UTC+08:00") unless the page already says the zone."""
-    local = timezone.localtime(moment)
-    text = f"{local:%Y-%m-%d %H:%M}"
-    if offset:
-        zone = f"{local:%z}"  # +0800
-        text += f" UTC{zone[:3]}:{zone[3:]}"
-    return text
 
 
 def can_contest(actor: Actor, appeal: Appeal, verdict: Verdict | None) -> Permit:
@@ -486,11 +466,11 @@ def _reversal_permit(actor: Actor, review: VerdictReview, what: str) -> Permit:
                 "approve it."
             ),
         )
-    waiting = _waiting_for_approver(
-        role_refusal(actor, roles.APPROVE, what),
-        _("Waiting for a senior arbitrator or team lead to approve the reversal."),
-    )
-    return waiting if waiting is not None else ALLOW
+    if refusal := role_refusal(actor, roles.APPROVE, what):
+        return Permit(
+            refusal, hint=_("Waiting for a senior arbitrator or team lead to approve the reversal.")
+        )
+    return ALLOW
 
 
 def can_approve_reversal(actor: Actor, review: VerdictReview) -> Permit:

@@ -38,13 +38,11 @@ class ProposedAction:
 def _validate_action(action: ProposedAction | None, responsible_party: str) -> dict[str, Any]:
     if action is None or not action.kind:
         return {}
-    refusal = account_action_refusal(action.kind, action.days, field="account_action")
-    if refusal is not None and refusal.field == "account_action":
-        raise refusal
     if responsible_party == Verdict.ResponsibleParty.NONE:
         raise InvalidInput(
             _("An account action needs a responsible party."), field="account_action"
         )
+    refusal = account_action_refusal(action.kind, action.days, field="account_action")
     if refusal is not None:
         raise refusal
     return action.as_dict()

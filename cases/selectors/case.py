@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from arbitration.formatting import local_time
 from cases import lifecycle, roles
 from cases.chat_text import highlight
 from cases.models import (
@@ -624,14 +625,13 @@ def abilities(
         closes = lifecycle.review_window_closes(effective)
         if timezone.now() > closes:
             can.contest_absent_why = _("The review window closed on %(date)s.") % {
-                "date": lifecycle.local_time(closes, offset=False)
+                "date": local_time(closes, offset=False)
             }
         else:
             can.contest_absent_why = _(
                 "A party may contest this verdict from the exchange's app until %(date)s."
-            ) % {"date": lifecycle.local_time(closes, offset=False)}
+            ) % {"date": local_time(closes, offset=False)}
     if appeal.status == S.PENDING_APPROVAL and pending is not None:
-        pending.appeal = appeal
         approve = lifecycle.can_approve(user, pending, late_evidence=late_evidence)
         send_back = lifecycle.can_send_back(user, pending)
         can.approve, can.send_back = bool(approve), bool(send_back)
@@ -679,8 +679,8 @@ def case_page(appeal: Appeal, user: AbstractBaseUser, *, q: str = "") -> dict[st
     lines, last_party = chat_lines(appeal, q=q)
     trail = audit_trail(appeal)
     four_eyes = lifecycle.four_eyes_required(appeal)
-    late_evidence = bool(
-        pending and any(e.evidence.uploaded_at > pending.created_at for e in evidence)
+    late_evidence = pending is not None and lifecycle.evidence_after(
+        pending, uploaded=[e.evidence.uploaded_at for e in evidence]
     )
     now = timezone.now()
     return {
