@@ -331,6 +331,13 @@ DERIVED_SWEEP_GRACE_SECONDS = envint("DERIVED_SWEEP_GRACE_SECONDS", "60", minimu
 DERIVED_SWEEP_BATCH = envint("DERIVED_SWEEP_BATCH", "500", minimum=1)
 
 METRICS_REFRESH_SECONDS = envint("METRICS_REFRESH_SECONDS", "300")
+# At least once a minute (the contract).
+FLOOR_TICK_SECONDS = envint("FLOOR_TICK_SECONDS", "60", minimum=5)
+if FLOOR_TICK_SECONDS > 60:
+    raise ImproperlyConfigured(
+        "FLOOR_TICK_SECONDS must be at most 60 (the floor ticks at least once a minute)"
+    )
+
 CELERY_BEAT_SCHEDULE = {
     "audit-checkpoint": {
         "task": "cases.tasks.audit_checkpoint",
@@ -358,6 +365,18 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(METRICS_REFRESH_SECONDS),
         "options": {"expires": METRICS_REFRESH_SECONDS},
     },
+    # The floor: assignment, hand-backs, missed deadlines, escalations and incidents; and
+    # the parties' deadline reminders. Both are safe to run twice and at once.
+    "floor-tick": {
+        "task": "cases.tasks.floor_tick",
+        "schedule": float(FLOOR_TICK_SECONDS),
+        "options": {"expires": FLOOR_TICK_SECONDS},
+    },
+    "evidence-reminders": {
+        "task": "cases.tasks.evidence_reminders",
+        "schedule": float(FLOOR_TICK_SECONDS),
+        "options": {"expires": FLOOR_TICK_SECONDS},
+    },
 }
 
 # --- The desk's rules -----------------------------------------------------------------
@@ -369,6 +388,10 @@ FOUR_EYES_THRESHOLDS = envthresholds(
 SLA_FIRST_RESPONSE_MINUTES = envint("SLA_FIRST_RESPONSE_MINUTES", "30")
 SLA_RESOLUTION_HOURS = envint("SLA_RESOLUTION_HOURS", "48")
 SLA_EVIDENCE_HOURS = envint("SLA_EVIDENCE_HOURS", "24")
+# The floor: a risk score from which automatic assignment routes a case to seniors only,
+# and how long before a party's deadline the party is reminded.
+SENIOR_RISK_SCORE = envint("SENIOR_RISK_SCORE", "70", minimum=0)
+EVIDENCE_REMINDER_HOURS = envint("EVIDENCE_REMINDER_HOURS", "2", minimum=0)
 # The furthest deadline an evidence request may set.
 EVIDENCE_DEADLINE_MAX_DAYS = envint("EVIDENCE_DEADLINE_MAX_DAYS", "30", minimum=1)
 # A party may contest an effective verdict once, within this many days.

@@ -294,6 +294,20 @@ class Appeal(models.Model):
     seller_language = models.CharField(max_length=16, blank=True, db_default="")
     # The latest chat message from a party (not the system): "who is waiting for us".
     last_party_message_at = models.DateTimeField(null=True, blank=True)
+    # The floor (cases.floor): when the current assignee got the case, and why the
+    # automatic assignment left it unassigned ("nobody on shift speaks ru").
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    assignment_note = models.CharField(max_length=300, blank=True, db_default="")
+    # The SLA clocks (cases.sla): while the case waits on a party or an incident covers it,
+    # clock_paused_at is when the pause began; resuming moves the due times later by the
+    # paused time and adds it to paused_seconds.
+    clock_paused_at = models.DateTimeField(null=True, blank=True)
+    paused_seconds = models.PositiveIntegerField(default=0, db_default=0)
+    # A party missed an evidence deadline: the case came back to its arbitrator flagged.
+    evidence_missed_at = models.DateTimeField(null=True, blank=True)
+    # The latest escalation: by a rule of the matrix (its name), or by hand (blank).
+    escalation_rule_name = models.CharField(max_length=100, blank=True, db_default="")
+    escalation_target_role = models.CharField(max_length=32, blank=True, db_default="")
 
     class Meta:
         permissions = [
@@ -302,6 +316,7 @@ class Appeal(models.Model):
             ("handle_escalation", "Can take escalated appeals"),
             ("approve_verdict", "Can approve or send back verdicts (four-eyes)"),
             ("view_metrics", "Can see KPI dashboards"),
+            ("manage_floor", "Can manage staff, rotas, SLA policies, escalations and incidents"),
         ]
         constraints = [
             # DOMAIN: one appeal per order at a time.
@@ -355,6 +370,14 @@ class Appeal(models.Model):
             ),
             models.Index(fields=["crypto_amount", "id"], name="appeal_amount"),
             models.Index(fields=["last_party_message_at", "id"], name="appeal_last_msg"),
+            # The assignment tick takes the most urgent unassigned open appeals first.
+            models.Index(
+                models.F("priority").desc(),
+                "resolution_due_at",
+                "id",
+                condition=Q(status="open", assignee__isnull=True),
+                name="appeal_unassigned",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -371,14 +394,37 @@ class Appeal(models.Model):
     def appellant(self) -> Trader:
         return self.order.party(self.opened_by)
 
+    def clock_at(self, at: datetime | None = None) -> datetime:
+        """The moment the resolution clock reads: now, or when it was paused."""
+        return self.clock_paused_at or at or timezone.now()
+
     def is_overdue(self, at: datetime | None = None) -> bool:
-        """Still open past its resolution deadline (the queue's "overdue")."""
-        return not self.is_closed and self.resolution_due_at < (at or timezone.now())
+        """Still open past its resolution deadline (the queue's "overdue"). A paused clock
+        stopped where it was: a case waiting on a party is overdue only if it already was."""
+        return not self.is_closed and self.resolution_due_at < self.clock_at(at)
 
     @staticmethod
     def overdue_q(at: datetime) -> Q:
         """is_overdue, as a filter."""
-        return Q(resolution_due_at__lt=at) & ~Q(status__in=CLOSED_STATUSES)
+        return (
+            Q(resolution_due_at__lt=at)
+            & ~Q(status__in=CLOSED_STATUSES)
+            & (
+                Q(clock_paused_at__isnull=True)
+                | Q(clock_paused_at__gt=models.F("resolution_due_at"))
+            )
+        )
+
+    @property
+    def paused(self) -> bool:
+        return self.clock_paused_at is not None
+
+    def paused_seconds_at(self, at: datetime | None = None) -> int:
+        """Seconds the clocks have been paused so far, the running pause included."""
+        running = 0
+        if self.clock_paused_at is not None:
+            running = max(0, int(((at or timezone.now()) - self.clock_paused_at).total_seconds()))
+        return self.paused_seconds + running
 
 
 class AppealStatusChange(models.Model):
@@ -692,16 +738,35 @@ class AuditHead(models.Model):
 
 
 class StaffProfile(models.Model):
-    """Per-user preferences: the time zone times are shown in, and the UI language."""
+    """Per-user settings: the time zone times (and the weekly shifts) are in, the UI
+    language, the languages the person works in and how many open cases they carry at
+    most. A blank time zone is the operations time zone."""
+
+    DEFAULT_MAX_OPEN = 10
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="desk_profile"
     )
     time_zone = models.CharField(max_length=64, blank=True)
     language = models.CharField(max_length=16, blank=True)
+    languages = models.JSONField(default=list, blank=True)
+    max_open_cases = models.PositiveSmallIntegerField(
+        default=DEFAULT_MAX_OPEN, db_default=DEFAULT_MAX_OPEN
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_open_cases__lte=500), name="staff_max_open_cases_range"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"profile of {self.user_id}"
+
+    @property
+    def zone_name(self) -> str:
+        return self.time_zone or settings.OPERATIONS_TIME_ZONE
 
 
 class CannedReply(models.Model):
@@ -845,6 +910,7 @@ class DeskMessage(models.Model):
     class Kind(models.TextChoices):
         EVIDENCE_REQUEST = "evidence_request", _("Evidence request")
         NOTICE = "notice", _("Notice")
+        REMINDER = "reminder", _("Deadline reminder")
 
     appeal = models.ForeignKey(Appeal, on_delete=models.PROTECT, related_name="desk_messages")
     party = models.CharField(max_length=8, choices=Party.choices)
@@ -852,7 +918,10 @@ class DeskMessage(models.Model):
     language = models.CharField(max_length=16)
     text = models.TextField()
     due_at = models.DateTimeField(null=True, blank=True)
-    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    # None: the desk itself (a deadline reminder from the floor tick).
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
     sent_at = models.DateTimeField(default=timezone.now)
     event = models.OneToOneField(
         OutboxEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -864,3 +933,321 @@ class DeskMessage(models.Model):
 
     def __str__(self) -> str:
         return f"desk -> {self.party} on #{self.appeal_id}"
+
+
+# --- the floor: rotas, SLA policies, evidence requests, escalations, incidents -------------
+
+
+class Shift(models.Model):
+    """One weekly shift in its owner's time zone. An end at or before the start runs past
+    midnight into the next day (22:00-06:00)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shifts"
+    )
+    weekday = models.PositiveSmallIntegerField(help_text="0 is Monday.")
+    start = models.TimeField()
+    end = models.TimeField()
+
+    class Meta:
+        ordering = ["user", "weekday", "start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="shift_weekday_range"),
+            models.UniqueConstraint(fields=["user", "weekday", "start"], name="shift_unique_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} day {self.weekday} {self.start:%H:%M}-{self.end:%H:%M}"
+
+    @property
+    def overnight(self) -> bool:
+        return self.end <= self.start
+
+
+class Absence(models.Model):
+    """A one-off absence (leave, sickness, training): off shift whatever the rota says."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="absences"
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="absence_ends_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} away {self.starts_at:%Y-%m-%d}"
+
+
+class SlaPolicy(models.Model):
+    """Deadlines per reason ("*": any) and priority (null: any); the most specific wins."""
+
+    ANY_REASON = "*"
+
+    reason = models.CharField(max_length=32)
+    priority = models.PositiveSmallIntegerField(
+        choices=Appeal.Priority.choices, null=True, blank=True
+    )
+    first_response_minutes = models.PositiveIntegerField()
+    evidence_hours = models.PositiveIntegerField()
+    resolution_hours = models.PositiveIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "SLA policies"
+        ordering = ["reason", "priority"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reason"], condition=Q(priority__isnull=True), name="sla_policy_reason"
+            ),
+            models.UniqueConstraint(
+                fields=["reason", "priority"],
+                condition=Q(priority__isnull=False),
+                name="sla_policy_reason_priority",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    first_response_minutes__gt=0, evidence_hours__gt=0, resolution_hours__gt=0
+                ),
+                name="sla_policy_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"SLA {self.reason}/{self.priority if self.priority is not None else '*'}"
+
+
+class EvidenceRequest(models.Model):
+    """What the desk asked one party for, by when, and when (and how) the party answered:
+    the party's clock."""
+
+    class Via(models.TextChoices):
+        EVIDENCE = "evidence", _("Evidence upload")
+        CHAT = "chat", _("Chat message")
+        STAFF = "staff", _("Recorded by staff")
+        # The case was decided (or withdrawn) while the request still waited.
+        CLOSED = "closed", _("Closed without an answer")
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="evidence_requests")
+    party = models.CharField(max_length=8, choices=Party.choices)
+    what = models.TextField()
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField()
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_via = models.CharField(max_length=8, choices=Via.choices, blank=True)
+    missed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        indexes = [
+            # The tick's reminders and missed deadlines read only the waiting requests.
+            models.Index(
+                fields=["due_at"],
+                condition=Q(answered_at__isnull=True, missed_at__isnull=True),
+                name="evidence_request_waiting",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"evidence from {self.party} on #{self.appeal_id}"
+
+    @property
+    def waiting(self) -> bool:
+        return self.answered_at is None and self.missed_at is None
+
+    @property
+    def breached(self) -> bool:
+        if self.missed_at is not None:
+            return True
+        return bool(
+            self.answered_at
+            and self.answered_via != self.Via.CLOSED
+            and self.answered_at > self.due_at
+        )
+
+
+class EscalationRule(models.Model):
+    """One row of the escalation matrix: when every given condition holds, the floor tick
+    sends the case to the target role (once per rule and appeal)."""
+
+    class Target(models.TextChoices):
+        SENIOR_ARBITRATOR = "senior_arbitrator", _("Senior arbitrator")
+        TEAM_LEAD = "team_lead", _("Team lead")
+
+    CONDITIONS = (
+        "asset",
+        "min_crypto_amount",
+        "min_risk_score",
+        "reasons",
+        "sla_breached",
+        "evidence_deadline_missed",
+        "reopened",
+    )
+
+    name = models.CharField(max_length=100, unique=True)
+    active = models.BooleanField(default=True)
+    conditions = models.JSONField(default=dict, blank=True)
+    target_role = models.CharField(max_length=32, choices=Target.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AppealEscalation(models.Model):
+    """Each time a case was escalated: by a rule (at most once per rule) or by hand."""
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="escalations")
+    rule = models.ForeignKey(
+        EscalationRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    rule_name = models.CharField(max_length=100, blank=True)
+    reason = models.TextField()
+    target_role = models.CharField(max_length=32)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "appeal"],
+                condition=Q(rule__isnull=False),
+                name="one_escalation_per_rule",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.appeal_id} escalated ({self.rule_name or 'by hand'})"
+
+
+class Incident(models.Model):
+    """A platform or payment-rail outage: the clocks of the cases it covers stop for its
+    duration. No payment method and no country: it covers everything."""
+
+    title = models.CharField(max_length=200)
+    payment_method = models.CharField(max_length=64, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(null=True, blank=True)
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    # Set by the tick once every pause it caused is closed.
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True) | Q(ends_at__gt=models.F("starts_at")),
+                name="incident_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def active_at(self, at: datetime) -> bool:
+        return self.starts_at <= at and (self.ends_at is None or at < self.ends_at)
+
+
+class ClockPause(models.Model):
+    """One stretch during which an appeal's clocks stood still: waiting on a party, or an
+    incident. Overlapping pauses count once (see cases.sla)."""
+
+    class Cause(models.TextChoices):
+        EVIDENCE = "evidence", _("Waiting on a party")
+        INCIDENT = "incident", _("Incident")
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="clock_pauses")
+    cause = models.CharField(max_length=10, choices=Cause.choices)
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, null=True, blank=True, related_name="pauses"
+    )
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "appeal"],
+                condition=Q(incident__isnull=False),
+                name="one_pause_per_incident",
+            ),
+            models.UniqueConstraint(
+                fields=["appeal"],
+                condition=Q(cause="evidence", ended_at__isnull=True),
+                name="one_open_evidence_pause",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["appeal"], condition=Q(ended_at__isnull=True), name="clock_pause_open"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.appeal_id} paused ({self.cause})"
+
+
+class Notification(models.Model):
+    """Something a staff member should see: in the header's count, the list and the API.
+    The text is rendered for the reader (cases.notifications.render) from kind and data."""
+
+    class Kind(models.TextChoices):
+        ESCALATED_TO_YOU = "escalated_to_you", _("Escalated to you")
+        APPROVAL_WAITING = "approval_waiting", _("Verdict waiting for your approval")
+        ASSIGNED_TO_YOU = "assigned_to_you", _("Assigned to you")
+        EVIDENCE_ARRIVED = "evidence_arrived", _("Evidence arrived")
+        DEADLINE_SOON = "deadline_soon", _("Deadline within the hour")
+        DEADLINE_MISSED = "deadline_missed", _("Evidence deadline missed")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    appeal = models.ForeignKey(
+        Appeal, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+    # What makes a notification the same one twice (a tick running again sends nothing).
+    key = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "key"], condition=~Q(key=""), name="notification_once"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["user", "read_at", "-created_at"], name="notification_inbox")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.user_id}"

@@ -32,6 +32,8 @@ ASSIGN = "cases.assign_appeal"
 HANDLE_ESCALATION = "cases.handle_escalation"
 APPROVE = "cases.approve_verdict"
 VIEW_METRICS = "cases.view_metrics"
+# Team leads run the floor: staff, rotas, SLA policies, the escalation matrix, incidents.
+MANAGE_FLOOR = "cases.manage_floor"
 
 # What every desk role reads: the cases and the rulebook. Not the audit log of the whole
 # desk, not the outbox, and never the webhook subscribers (their signing secrets) or the
@@ -53,6 +55,16 @@ READ_CASES = [
     "cases.view_penaltyrule",
     "cases.view_watchkeyword",
     "evidence.view_evidence",
+    # The floor: rotas, SLA policies, the escalation matrix, incidents, party clocks.
+    "cases.view_staffprofile",
+    "cases.view_shift",
+    "cases.view_absence",
+    "cases.view_slapolicy",
+    "cases.view_evidencerequest",
+    "cases.view_escalationrule",
+    "cases.view_appealescalation",
+    "cases.view_incident",
+    "cases.view_clockpause",
 ]
 READ_HISTORY = ["cases.view_auditentry", "cases.view_outboxevent", "analytics.view_dailymetric"]
 
@@ -66,6 +78,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.SENIOR_ARBITRATOR: _SENIOR,
     Role.TEAM_LEAD: [
         *_SENIOR,
+        MANAGE_FLOOR,
         *READ_HISTORY,
         VIEW_METRICS,
         # The rulebook and the desk's tools.
@@ -77,6 +90,16 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "cases.change_penaltyrule",
         "cases.add_watchkeyword",
         "cases.change_watchkeyword",
+        # The floor: SLA policies, the escalation matrix and incidents (staff and their
+        # rotas are managed on the staff page, which audits every change).
+        "cases.add_slapolicy",
+        "cases.change_slapolicy",
+        "cases.delete_slapolicy",
+        "cases.add_escalationrule",
+        "cases.change_escalationrule",
+        "cases.delete_escalationrule",
+        "cases.add_incident",
+        "cases.change_incident",
         # Webhook subscribers: only team leads see them at all.
         "cases.view_webhooksubscriber",
         "cases.add_webhooksubscriber",

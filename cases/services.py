@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
@@ -26,11 +27,13 @@ from arbitration.exceptions import Conflict, InvalidInput
 
 from .audit import audit_record
 from .derived import risk_reassess_on_commit
+from .lifecycle.appeals import appeal_evidence_received
 from .lifecycle.guards import require_service
 from .models import (
     AccountSignal,
     Appeal,
     ChatMessage,
+    EvidenceRequest,
     Order,
     OutboxEvent,
     Rule,
@@ -218,8 +221,20 @@ def chat_ingest(
             live.filter(
                 Q(last_party_message_at__isnull=True) | Q(last_party_message_at__lt=latest)
             ).update(last_party_message_at=latest)
+            live_ids = list(live.values_list("id", flat=True))
             # New words in the chat may be off-platform contact.
-            risk_reassess_on_commit(list(live.values_list("id", flat=True)))
+            risk_reassess_on_commit(live_ids)
+            # A party that writes in the chat has answered the desk's request.
+            for sender in sorted({m.sender for m in new if m.sender != ChatMessage.Sender.SYSTEM}):
+                answered_at = max(m.sent_at for m in new if m.sender == sender)
+                for appeal_id in live_ids:
+                    appeal_evidence_received(
+                        appeal_id=appeal_id,
+                        actor=actor,
+                        party=sender,
+                        via=EvidenceRequest.Via.CHAT,
+                        at=min(answered_at, timezone.now()),
+                    )
     return len(new), len(messages) - len(new)
 
 

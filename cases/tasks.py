@@ -18,6 +18,7 @@ from evidence.risk import risk_assess
 from . import webhooks
 from .audit import audit_head
 from .derived import derived_due
+from .floor import assignment, tick
 from .models import WebhookDelivery
 
 logger = logging.getLogger(__name__)
@@ -97,3 +98,26 @@ def audit_checkpoint() -> str:
     seq, digest = audit_head()
     logger.info("audit checkpoint %s:%s", seq, digest)
     return f"{seq}:{digest}"
+
+
+@shared_task(ignore_result=True)
+def assign_appeal(appeal_id: int) -> None:
+    """A new appeal goes to someone on shift at once (the tick retries whatever this
+    leaves unassigned). Safe twice: an assigned appeal is no longer a candidate."""
+    assignment.assign_tick(appeal_ids=[appeal_id])
+
+
+@shared_task(ignore_result=True)
+def floor_tick() -> dict:
+    """Periodic (beat, at least once a minute), and `manage.py floor_tick`: assignment,
+    hand-backs, missed deadlines, escalations, incidents (cases.floor.tick)."""
+    summary = tick.floor_tick()
+    if any(summary.values()):
+        logger.info("floor tick: %s", summary)
+    return summary
+
+
+@shared_task(ignore_result=True)
+def evidence_reminders() -> int:
+    """Periodic (beat): remind parties whose evidence deadline is near."""
+    return tick.reminders()

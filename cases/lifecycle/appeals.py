@@ -12,10 +12,24 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from arbitration.exceptions import Conflict, InvalidInput, InvalidTransition
-from cases import roles
+from arbitration.jobs import enqueue_on_commit
+from cases import roles, sla
 from cases.audit import audit_record
 from cases.derived import risk_reassess_on_commit
-from cases.models import Appeal, AppealStatusChange, DeskMessage, Note, Order, Party, Verdict
+from cases.models import (
+    Appeal,
+    AppealEscalation,
+    AppealStatusChange,
+    ClockPause,
+    DeskMessage,
+    EvidenceRequest,
+    Note,
+    Notification,
+    Order,
+    Party,
+    Verdict,
+)
+from cases.notifications import notify, role_members
 from cases.outbox import event_emit
 
 from . import guards
@@ -28,9 +42,11 @@ S = Appeal.Status
 URGENT_REASONS = frozenset({Appeal.Reason.ACCOUNT_COMPROMISED, Appeal.Reason.FRAUD_SCAM})
 
 
-def evidence_due_default(now: datetime | None = None) -> datetime:
-    """The deadline an evidence request gets when the arbitrator names none."""
-    return (now or timezone.now()) + timedelta(hours=settings.SLA_EVIDENCE_HOURS)
+def evidence_due_default(now: datetime | None = None, appeal: Appeal | None = None) -> datetime:
+    """The deadline an evidence request gets when the arbitrator names none: the
+    appeal's SLA policy's evidence hours."""
+    hours = sla.evidence_hours(appeal) if appeal is not None else settings.SLA_EVIDENCE_HOURS
+    return (now or timezone.now()) + timedelta(hours=hours)
 
 
 def queue_columns(order: Order) -> dict[str, Any]:
@@ -105,9 +121,7 @@ def appeal_open(
                     channel=channel,
                     priority=priority,
                     created_at=at,
-                    first_response_due_at=at
-                    + timedelta(minutes=settings.SLA_FIRST_RESPONSE_MINUTES),
-                    resolution_due_at=at + timedelta(hours=settings.SLA_RESOLUTION_HOURS),
+                    **sla.due_times(reason, priority, at),
                     **queue_columns(order),
                 )
         except IntegrityError:
@@ -140,6 +154,8 @@ def appeal_open(
                 "status": S.OPEN,
             },
         )
+        # Someone on shift gets it now (the floor tick retries whatever this misses).
+        enqueue_on_commit("cases.tasks.assign_appeal", appeal.pk)
     return appeal
 
 
@@ -212,9 +228,16 @@ def appeal_assign(
     assignee: AbstractBaseUser | None,
     actor: Actor,
     expected_updated_at: datetime | None = None,
+    by_floor: str = "",
 ) -> Appeal:
-    """A senior or lead (re)assigns a case, or returns it to the queue with assignee=None."""
-    actor = guards.require(actor, roles.ASSIGN, _("assign appeals"))
+    """A senior or lead (re)assigns a case, or returns it to the queue with assignee=None.
+    The floor (cases.floor) assigns with actor=None and `by_floor` saying why ("auto",
+    "shift_ended", "deactivated"); it checks who fits before it calls."""
+    if by_floor:
+        if actor is not None:
+            raise InvalidInput("by_floor is the system's; a person assigns as themselves.")
+    else:
+        actor = guards.require(actor, roles.ASSIGN, _("assign appeals"))
     if assignee is not None and not roles.has(assignee, roles.WORK):
         raise InvalidInput(
             _("%(user)s does not work appeals.") % {"user": assignee.get_username()},
@@ -222,7 +245,11 @@ def appeal_assign(
         )
     with transaction.atomic():
         appeal = lock_appeal(appeal_id, expected_updated_at=expected_updated_at)
-        guards.can_assign(actor, appeal).check()
+        if by_floor:
+            if appeal.is_closed or appeal.status == S.PENDING_APPROVAL:
+                raise InvalidTransition(_("This appeal can no longer be reassigned."))
+        else:
+            guards.can_assign(actor, appeal).check()
         if (
             assignee is not None
             and appeal.status == S.ESCALATED
@@ -238,6 +265,7 @@ def appeal_assign(
             to = S.IN_REVIEW
         else:
             to = appeal.status
+        previous = appeal.assignee_id
         transition(
             appeal,
             to,
@@ -245,8 +273,27 @@ def appeal_assign(
             action="appeal.assigned",
             responds=False,
             fields={"assignee": assignee},
+            audit_extra={"by_floor": by_floor} if by_floor else None,
         )
+        if assignee is not None and assignee.pk != previous:
+            notify(
+                [assignee],
+                Notification.Kind.ASSIGNED_TO_YOU,
+                appeal=appeal,
+                exclude=actor,
+                data={"by": actor.get_username() if actor else "", "why": by_floor},
+            )
     return appeal
+
+
+def appeal_note_assignment(appeal_ids: list[int], note: str) -> int:
+    """Why the floor left these open appeals unassigned (shown in the queue and on the
+    case). Not a status change; rewritten only where it changed."""
+    return (
+        Appeal.objects.filter(pk__in=appeal_ids, status=S.OPEN, assignee__isnull=True)
+        .exclude(assignment_note=note)
+        .update(assignment_note=note[:300])
+    )
 
 
 def appeal_unassign(
@@ -285,7 +332,8 @@ def appeal_request_evidence(
     if not text.strip():
         raise InvalidInput(_("Say what evidence is needed."), field="text")
     now = timezone.now()
-    due_at = due_at or evidence_due_default(now)
+    if due_at is None:
+        due_at = evidence_due_default(now, Appeal.objects.filter(pk=appeal_id).first())
     if due_at <= now:
         raise InvalidInput(_("The deadline must be in the future."), field="due_at")
     if due_at > now + timedelta(days=settings.EVIDENCE_DEADLINE_MAX_DAYS):
@@ -299,10 +347,18 @@ def appeal_request_evidence(
     with transaction.atomic():
         appeal = lock_appeal(appeal_id, expected_updated_at=expected_updated_at)
         guards.can_request_evidence(actor, appeal).check()
-        fields: dict[str, Any] = {"evidence_due_at": due_at, "evidence_requested_from": party}
+        fields: dict[str, Any] = {"evidence_requested_from": party}
         if appeal.assignee_id is None:
             # Whoever asks owns the case, so the reply comes back to someone.
             fields["assignee"] = actor
+        request = EvidenceRequest.objects.create(
+            appeal=appeal,
+            party=party,
+            what=text,
+            requested_by=actor,
+            requested_at=now,
+            due_at=due_at,
+        )
         transition(
             appeal,
             S.AWAITING_EVIDENCE,
@@ -310,7 +366,11 @@ def appeal_request_evidence(
             action="appeal.evidence_requested",
             comment=text,
             fields=fields,
+            audit_extra={"request": request.pk, "party": party, "due_at": due_at.isoformat()},
         )
+        # The case now waits on a party: the resolution clock stands still.
+        sla.pause_open(appeal, cause=ClockPause.Cause.EVIDENCE, at=now)
+        sla.sync_evidence_due(appeal)
         desk_message_send(
             appeal=appeal,
             actor=actor,
@@ -323,20 +383,146 @@ def appeal_request_evidence(
     return appeal
 
 
-def appeal_evidence_received(*, appeal_id: int, actor: Actor, party: str) -> Appeal:
-    """Evidence from the party we were waiting on puts the case back in review."""
+def appeal_evidence_received(
+    *,
+    appeal_id: int,
+    actor: Actor,
+    party: str,
+    via: str = EvidenceRequest.Via.EVIDENCE,
+    at: datetime | None = None,
+) -> Appeal:
+    """A party answered (an upload for that party, a chat message from it, or staff
+    recording the answer): its waiting requests are answered, the assignee hears of it,
+    and once nobody is waited on any more the clock runs again and the case goes back to
+    its owner's review (or to the open queue if nobody owns it now)."""
+    at = at or timezone.now()
     with transaction.atomic():
         appeal = lock_appeal(appeal_id)
-        if appeal.status == S.AWAITING_EVIDENCE and appeal.evidence_requested_from == party:
-            # Back to its owner's review, or to the open queue if nobody owns it now.
+        if appeal.is_closed:
+            return appeal
+        answered = list(
+            appeal.evidence_requests.filter(
+                party=party, answered_at__isnull=True, missed_at__isnull=True, requested_at__lte=at
+            ).values_list("pk", flat=True)
+        )
+        if not answered:
+            return appeal
+        EvidenceRequest.objects.filter(pk__in=answered).update(answered_at=at, answered_via=via)
+        audit_record(
+            actor=actor,
+            action="appeal.party_answered",
+            obj=appeal,
+            appeal=appeal,
+            after={"party": party, "via": via, "requests": answered},
+        )
+        if appeal.assignee_id:
+            notify(
+                [appeal.assignee_id],
+                Notification.Kind.EVIDENCE_ARRIVED,
+                appeal=appeal,
+                data={"party": party, "via": via},
+                exclude=actor,
+            )
+        still_waiting = appeal.evidence_requests.filter(
+            answered_at__isnull=True, missed_at__isnull=True
+        ).exists()
+        if still_waiting:
+            sla.sync_evidence_due(appeal)
+            return appeal
+        sla.evidence_pause_close(appeal, at=at)
+        sla.sync_evidence_due(appeal)
+        if appeal.status == S.AWAITING_EVIDENCE:
             transition(
                 appeal,
                 S.IN_REVIEW if appeal.assignee_id else S.OPEN,
                 actor=actor,
                 action="appeal.evidence_received",
-                fields={"evidence_due_at": None, "evidence_requested_from": ""},
+                fields={"evidence_requested_from": ""},
             )
     return appeal
+
+
+def appeal_record_answer(*, appeal_id: int, actor: Actor, party: str, note: str = "") -> Appeal:
+    """Staff record that a party answered some other way (a call, an e-mail to support):
+    the same as the party answering in the app, with who recorded it."""
+    actor = guards.require(actor, roles.WORK, _("record a party's answer"))
+    if party not in Party.values:
+        raise InvalidInput(_("party must be 'buyer' or 'seller'."), field="party")
+    with transaction.atomic():
+        appeal = lock_appeal(appeal_id)
+        guards.can_record_answer(actor, appeal, party).check()
+        if note.strip():
+            note_add(appeal_id=appeal.pk, actor=actor, text=note)
+        return appeal_evidence_received(
+            appeal_id=appeal.pk, actor=actor, party=party, via=EvidenceRequest.Via.STAFF
+        )
+
+
+def appeal_evidence_missed(*, appeal_id: int, at: datetime | None = None) -> list[EvidenceRequest]:
+    """The floor tick found a party's deadline passed: the request is marked missed (the
+    party's breach), and once nobody is waited on any more the case returns to its
+    arbitrator flagged, its clock running again from the deadline. What the rulebook
+    usually decides then is suggested on the case (cases.floor.deadlines), never applied."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        appeal = lock_appeal(appeal_id)
+        if (
+            appeal.is_closed
+            or appeal.clock_pauses.filter(
+                cause=ClockPause.Cause.INCIDENT, ended_at__isnull=True
+            ).exists()
+        ):
+            # An incident stops the parties' clocks too: nobody misses a deadline during it.
+            return []
+        missed = list(
+            appeal.evidence_requests.filter(
+                answered_at__isnull=True, missed_at__isnull=True, due_at__lte=at
+            )
+        )
+        if not missed:
+            return []
+        EvidenceRequest.objects.filter(pk__in=[r.pk for r in missed]).update(missed_at=at)
+        parties = sorted({r.party for r in missed})
+        appeal.evidence_missed_at = appeal.evidence_missed_at or at
+        appeal.save(update_fields=["evidence_missed_at", "updated_at"])
+        if appeal.assignee_id:
+            for party in parties:
+                notify(
+                    [appeal.assignee_id],
+                    Notification.Kind.DEADLINE_MISSED,
+                    appeal=appeal,
+                    data={"party": party},
+                    key=f"missed:{appeal.pk}:{party}:{missed[0].pk}",
+                )
+        waiting = appeal.evidence_requests.filter(
+            answered_at__isnull=True, missed_at__isnull=True
+        ).exists()
+        sla.sync_evidence_due(appeal)
+        if waiting:
+            audit_record(
+                actor=None,
+                action="appeal.evidence_deadline_missed",
+                obj=appeal,
+                appeal=appeal,
+                after={"parties": parties, "requests": [r.pk for r in missed]},
+            )
+            return missed
+        # The clock runs again from the moment the party's time ran out.
+        sla.evidence_pause_close(appeal, at=max(r.due_at for r in missed))
+        to = appeal.status
+        if appeal.status == S.AWAITING_EVIDENCE:
+            to = S.IN_REVIEW if appeal.assignee_id else S.OPEN
+        transition(
+            appeal,
+            to,
+            actor=None,
+            action="appeal.evidence_deadline_missed",
+            comment=_("The %(parties)s missed the evidence deadline.")
+            % {"parties": ", ".join(Party(p).label.lower() for p in parties)},
+            fields={"evidence_requested_from": ""},
+            audit_extra={"parties": parties, "requests": [r.pk for r in missed]},
+        )
+    return missed
 
 
 def appeal_escalate(
@@ -349,15 +535,78 @@ def appeal_escalate(
     with transaction.atomic():
         appeal = lock_appeal(appeal_id, expected_updated_at=expected_updated_at)
         guards.can_escalate(actor, appeal).check()
-        transition(
-            appeal,
-            S.ESCALATED,
-            actor=actor,
-            action="appeal.escalated",
-            comment=reason,
-            fields={"assignee": None, "escalated_at": timezone.now(), "escalation_reason": reason},
-        )
+        _escalate(appeal, actor=actor, reason=reason, target_role=roles.Role.SENIOR_ARBITRATOR)
     return appeal
+
+
+def appeal_escalate_by_rule(*, appeal_id: int, rule_id: int, at: datetime | None = None) -> bool:
+    """The escalation matrix sends a case up: once per rule and appeal (the unique index
+    is the last word), to the rule's target role, with the rule's name as the reason.
+    False if this rule already escalated it or the case is past escalating."""
+    from cases.models import EscalationRule
+
+    with transaction.atomic():
+        appeal = lock_appeal(appeal_id)
+        rule = EscalationRule.objects.get(pk=rule_id)
+        if appeal.status not in (S.OPEN, S.IN_REVIEW, S.AWAITING_EVIDENCE, S.ESCALATED):
+            return False
+        if AppealEscalation.objects.filter(appeal=appeal, rule=rule).exists():
+            return False
+        _escalate(
+            appeal,
+            actor=None,
+            reason=_("Escalation rule: %(name)s") % {"name": rule.name},
+            target_role=rule.target_role,
+            rule=rule,
+            at=at,
+        )
+    return True
+
+
+def _escalate(
+    appeal: Appeal,
+    *,
+    actor: Actor,
+    reason: str,
+    target_role: str,
+    rule=None,
+    at: datetime | None = None,
+) -> None:
+    at = at or timezone.now()
+    AppealEscalation.objects.create(
+        appeal=appeal,
+        rule=rule,
+        rule_name=rule.name if rule else "",
+        reason=reason,
+        target_role=target_role,
+        actor=actor,
+        at=at,
+    )
+    fields = {
+        "escalated_at": at,
+        "escalation_reason": reason,
+        "escalation_rule_name": rule.name if rule else "",
+        "escalation_target_role": target_role,
+    }
+    if appeal.status != S.ESCALATED:
+        fields["assignee"] = None
+    transition(
+        appeal,
+        S.ESCALATED,
+        actor=actor,
+        action="appeal.escalated",
+        comment=reason,
+        fields=fields,
+        audit_extra={"rule": rule.name if rule else None, "target_role": target_role},
+    )
+    notify(
+        role_members(target_role),
+        Notification.Kind.ESCALATED_TO_YOU,
+        appeal=appeal,
+        data={"reason": reason, "rule": rule.name if rule else None},
+        exclude=actor,
+        key=f"escalated:{appeal.pk}:{rule.pk if rule else at.isoformat()}",
+    )
 
 
 def note_add(*, appeal_id: int, actor: Actor, text: str) -> Note:

@@ -194,6 +194,23 @@ def can_request_evidence(actor: Actor, appeal: Appeal) -> Permit:
     return _first(refusal, transition_refusal(appeal, S.AWAITING_EVIDENCE))
 
 
+def can_record_answer(actor: Actor, appeal: Appeal, party: str | None = None) -> Permit:
+    """Record a party's answer given outside the app: whoever handles the case, while the
+    desk waits on that party."""
+    if refusal := role_refusal(actor, roles.WORK, _("record a party's answer")):
+        return Permit(refusal)
+    if appeal.is_closed:
+        return Permit(InvalidTransition(_("The appeal is closed.")))
+    if refusal := handler_refusal(appeal, actor, _("record a party's answer")):
+        return Permit(refusal)
+    waiting = appeal.evidence_requests.filter(answered_at__isnull=True, missed_at__isnull=True)
+    if party is not None:
+        waiting = waiting.filter(party=party)
+    if not waiting.exists():
+        return Permit(InvalidTransition(_("The desk is not waiting on this party.")))
+    return ALLOW
+
+
 def can_escalate(actor: Actor, appeal: Appeal) -> Permit:
     if refusal := role_refusal(actor, roles.WORK, _("escalate appeals")):
         return Permit(refusal)

@@ -9,9 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from arbitration.exceptions import InvalidTransition
-from cases import roles
+from cases import roles, sla
 from cases.audit import audit_record
-from cases.models import Appeal, AppealStatusChange
+from cases.models import Appeal, AppealStatusChange, EvidenceRequest
 from cases.outbox import event_emit
 
 S = Appeal.Status
@@ -50,6 +50,22 @@ def transition_refusal(appeal: Appeal, to: str) -> InvalidTransition | None:
     )
 
 
+def _clocks_follow(appeal: Appeal, was: str, now) -> None:
+    """Keep the clocks true to the new status: a decision ends the wait for evidence (what
+    was still asked for is closed, not missed); a case nobody waits on any more runs its
+    resolution clock again; a closed case has no clock left running at all."""
+    if appeal.status == was:
+        return
+    waiting = appeal.evidence_requests.filter(answered_at__isnull=True, missed_at__isnull=True)
+    if appeal.status == S.PENDING_APPROVAL or appeal.status in Appeal.CLOSED_STATUSES:
+        waiting.update(answered_at=now, answered_via=EvidenceRequest.Via.CLOSED)
+    if appeal.status in Appeal.CLOSED_STATUSES:
+        for pause in appeal.clock_pauses.filter(ended_at__isnull=True):
+            sla.pause_close(appeal, pause, at=now)
+    elif appeal.paused and not waiting.exists():
+        sla.evidence_pause_close(appeal, at=now)
+
+
 def _snapshot(appeal: Appeal) -> dict[str, Any]:
     return {"status": appeal.status, "assignee": appeal.assignee_id}
 
@@ -83,9 +99,16 @@ def transition(
         and appeal.first_response_at is None
     ):
         changes["first_response_at"] = now
+    if "assignee" in changes:
+        new = changes["assignee"]
+        if (new.pk if new is not None else None) != appeal.assignee_id:
+            changes["assigned_at"] = now if new is not None else None
+        if new is not None:
+            changes["assignment_note"] = ""
     for name, value in changes.items():
         setattr(appeal, name, value)
     appeal.save(update_fields=[*changes, "updated_at"])
+    _clocks_follow(appeal, before["status"], now)
     after = _snapshot(appeal)
     audit_record(
         actor=actor,

@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 from arbitration.exceptions import Conflict, InvalidInput
 from cases import roles
 from cases.audit import audit_record
-from cases.models import Appeal, Rule, Verdict
+from cases.models import Appeal, Notification, Rule, Verdict
+from cases.notifications import notify
 from cases.outbox import event_emit
 
 from . import guards
@@ -125,6 +126,14 @@ def verdict_propose(
                 # A decision ends the wait for evidence; no deadline runs while it's reviewed.
                 fields={"evidence_due_at": None, "evidence_requested_from": ""},
                 audit_extra={"verdict": verdict.pk},
+            )
+            notify(
+                roles.users_with(roles.APPROVE).values_list("pk", flat=True),
+                Notification.Kind.APPROVAL_WAITING,
+                appeal=appeal,
+                data={"verdict": verdict.pk, "by": actor.get_username()},
+                exclude=actor,
+                key=f"approval:{verdict.pk}",
             )
         else:
             _take_effect(appeal, verdict, actor=actor)
