@@ -9,4 +9,5 @@ app_name = "cases"
 urlpatterns = [
     path("", include("cases.urls_queue")),
     path("", include("cases.urls_case")),
+    path("", include("cases.urls_floor")),
 ]
