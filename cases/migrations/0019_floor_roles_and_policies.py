@@ -1,6 +1,7 @@
 """The floor's permissions for each role (a frozen copy of the additions to
 cases.roles.ROLE_PERMISSIONS), and the default SLA policies team leads then edit."""
 
+from django.conf import settings
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
@@ -28,15 +29,9 @@ LEAD_WRITE = [
 ]
 ROLES = ["arbitrator", "senior_arbitrator", "team_lead", "risk_analyst", "auditor"]
 
-# (reason, priority or None, first response minutes, evidence hours, resolution hours)
-POLICIES = [
-    ("*", None, 30, 24, 48),
-    ("*", 3, 15, 12, 24),  # urgent: account takeovers and scams
-    ("account_compromised", None, 10, 6, 12),
-    ("chargeback", None, 60, 48, 96),
-]
 
-
+# The catch-all policy starts as the settings' deadlines (the same numbers every appeal got
+# before policies existed); team leads add specific ones (the demo data shows a few).
 def apply(apps, schema_editor):
     for app_config in apps.get_app_configs():
         app_config.models_module = True
@@ -53,16 +48,15 @@ def apply(apps, schema_editor):
         if role == "team_lead":
             group.permissions.add(*write)
     SlaPolicy = apps.get_model("cases", "SlaPolicy")
-    for reason, priority, first, evidence, resolution in POLICIES:
-        SlaPolicy.objects.get_or_create(
-            reason=reason,
-            priority=priority,
-            defaults={
-                "first_response_minutes": first,
-                "evidence_hours": evidence,
-                "resolution_hours": resolution,
-            },
-        )
+    SlaPolicy.objects.get_or_create(
+        reason="*",
+        priority=None,
+        defaults={
+            "first_response_minutes": settings.SLA_FIRST_RESPONSE_MINUTES,
+            "evidence_hours": settings.SLA_EVIDENCE_HOURS,
+            "resolution_hours": settings.SLA_RESOLUTION_HOURS,
+        },
+    )
 
 
 def unapply(apps, schema_editor):
