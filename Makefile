@@ -43,7 +43,11 @@ run: venv
 	@echo ""
 	@echo "==> Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	@echo ""
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	@# No broker and no beat in the embedded setup: tick the floor once a minute beside the
+	@# server (assignment, hand-backs, deadlines, escalations), as beat does in production.
+	@( while sleep 60; do $(PY) manage.py floor_tick > /dev/null 2>&1 || true; done ) & \
+	  trap 'kill $$! 2> /dev/null' EXIT INT TERM; \
+	  $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: venv
 	$(PY) -m pytest $(PYTEST_ARGS)

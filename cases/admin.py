@@ -24,20 +24,30 @@ from arbitration.jobs import enqueue_on_commit
 
 from . import roles
 from .audit import audit_record
+from .floor import escalation
 from .models import (
+    Absence,
     AccountAction,
     AccountSignal,
     Appeal,
+    AppealEscalation,
     AppealStatusChange,
     AuditEntry,
     CannedReply,
     ChatMessage,
+    ClockPause,
     DeskMessage,
+    EscalationRule,
+    EvidenceRequest,
+    Incident,
     Note,
     Order,
     OutboxEvent,
     PenaltyRule,
     Rule,
+    Shift,
+    SlaPolicy,
+    StaffProfile,
     Trader,
     Verdict,
     WatchKeyword,
@@ -447,3 +457,115 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     )
     list_filter = ("action", "object_type")
     search_fields = ("=object_id", "=actor_label", "=appeal__id")
+
+
+# --- the floor ----------------------------------------------------------------------------
+# Staff, rotas and absences are managed on the staff page (/floor/staff/), which audits
+# every change and returns a deactivated person's cases to the pool; here they are only
+# read. Incidents are declared and ended on the floor's incident page or the API.
+
+
+@admin.register(StaffProfile)
+class StaffProfileAdmin(ReadOnlyAdmin):
+    list_display = ("user", "languages", "max_open_cases", "time_zone", "language")
+    search_fields = ("user__username",)
+
+
+@admin.register(Shift)
+class ShiftAdmin(ReadOnlyAdmin):
+    list_display = ("user", "weekday", "start", "end")
+    list_filter = ("weekday",)
+    search_fields = ("user__username",)
+
+
+@admin.register(Absence)
+class AbsenceAdmin(ReadOnlyAdmin):
+    list_display = ("user", "starts_at", "ends_at", "reason")
+    search_fields = ("user__username",)
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(AuditedAdmin):
+    """Deadlines per reason ("*": any) and priority (empty: any); the most specific wins
+    when an appeal opens. Team leads edit them, audited."""
+
+    list_display = (
+        "reason",
+        "priority",
+        "first_response_minutes",
+        "evidence_hours",
+        "resolution_hours",
+        "updated_at",
+    )
+    audit_fields = (
+        "reason",
+        "priority",
+        "first_response_minutes",
+        "evidence_hours",
+        "resolution_hours",
+    )
+
+
+class EscalationRuleForm(forms.ModelForm):
+    class Meta:
+        model = EscalationRule
+        fields = ("name", "active", "conditions", "target_role")
+        help_texts = {
+            "conditions": _(
+                'Every condition given must hold: {"asset": "USDT", "min_crypto_amount": '
+                '"10000", "min_risk_score": 70, "reasons": ["fraud_scam"], "sla_breached": '
+                'true, "evidence_deadline_missed": true, "reopened": true}'
+            )
+        }
+
+    def clean_conditions(self):
+        try:
+            return escalation.validate_conditions(self.cleaned_data.get("conditions"))
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from None
+
+
+@admin.register(EscalationRule)
+class EscalationRuleAdmin(NoDeleteAdmin):
+    """The escalation matrix: team leads edit it here or through the API, audited."""
+
+    form = EscalationRuleForm
+    list_display = ("name", "active", "target_role", "conditions", "updated_at")
+    list_filter = ("active", "target_role")
+
+    def save_model(self, request: HttpRequest, obj: EscalationRule, form, change: bool):
+        fields = {k: form.cleaned_data[k] for k in ("name", "active", "conditions", "target_role")}
+        existing = EscalationRule.objects.get(pk=obj.pk) if change else None
+        saved = escalation.rule_save(actor=request.user, rule=existing, **fields)
+        obj.pk = saved.pk
+
+
+@admin.register(EvidenceRequest)
+class EvidenceRequestAdmin(ReadOnlyAdmin):
+    list_display = (
+        "appeal",
+        "party",
+        "requested_at",
+        "due_at",
+        "answered_at",
+        "answered_via",
+        "missed_at",
+    )
+    list_filter = ("party", "answered_via")
+
+
+@admin.register(AppealEscalation)
+class AppealEscalationAdmin(ReadOnlyAdmin):
+    list_display = ("appeal", "rule_name", "target_role", "at", "actor")
+    list_filter = ("target_role",)
+
+
+@admin.register(Incident)
+class IncidentAdmin(ReadOnlyAdmin):
+    list_display = ("title", "payment_method", "country", "starts_at", "ends_at", "declared_by")
+
+
+@admin.register(ClockPause)
+class ClockPauseAdmin(ReadOnlyAdmin):
+    list_display = ("appeal", "cause", "incident", "started_at", "ended_at")
+    list_filter = ("cause",)

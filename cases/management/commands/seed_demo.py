@@ -144,6 +144,13 @@ class Command(BaseCommand):
         finally:
             if bar is not None:
                 bar.close()
+        from cases.demo.floor import floor_demo_ensure
+
+        floor_demo_ensure(users=staff, now=timezone.now())
+        self.stdout.write(
+            "Loaded the floor: shifts round the clock, SLA policies, escalation rules and a "
+            "past incident; ran one floor tick."
+        )
         self._compute_metrics()
 
     def _compute_metrics(self) -> None:
