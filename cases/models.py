@@ -1034,6 +1034,8 @@ class EvidenceRequest(models.Model):
         STAFF = "staff", _("Recorded by staff")
         # The case was decided (or withdrawn) while the request still waited.
         CLOSED = "closed", _("Closed without an answer")
+        # Asked again (a new deadline): the earlier request gives way to the new one.
+        REPLACED = "replaced", _("Replaced by a later request")
 
     appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="evidence_requests")
     party = models.CharField(max_length=8, choices=Party.choices)
@@ -1072,7 +1074,7 @@ class EvidenceRequest(models.Model):
             return True
         return bool(
             self.answered_at
-            and self.answered_via != self.Via.CLOSED
+            and self.answered_via not in (self.Via.CLOSED, self.Via.REPLACED)
             and self.answered_at > self.due_at
         )
 

@@ -248,6 +248,10 @@ def appeal_assign(
         if by_floor:
             if appeal.is_closed or appeal.status == S.PENDING_APPROVAL:
                 raise InvalidTransition(_("This appeal can no longer be reassigned."))
+            if by_floor == "auto" and (appeal.status != S.OPEN or appeal.assignee_id is not None):
+                # The last word against a double assignment: only a case still in the
+                # pool is assigned automatically.
+                raise Conflict(_("This appeal is no longer waiting in the pool."))
         else:
             guards.can_assign(actor, appeal).check()
         if (
@@ -351,6 +355,10 @@ def appeal_request_evidence(
         if appeal.assignee_id is None:
             # Whoever asks owns the case, so the reply comes back to someone.
             fields["assignee"] = actor
+        # Asking the same party again sets a new deadline: the earlier request gives way.
+        appeal.evidence_requests.filter(
+            party=party, answered_at__isnull=True, missed_at__isnull=True
+        ).update(answered_at=now, answered_via=EvidenceRequest.Via.REPLACED)
         request = EvidenceRequest.objects.create(
             appeal=appeal,
             party=party,
@@ -408,13 +416,7 @@ def appeal_evidence_received(
         if not answered:
             return appeal
         EvidenceRequest.objects.filter(pk__in=answered).update(answered_at=at, answered_via=via)
-        audit_record(
-            actor=actor,
-            action="appeal.party_answered",
-            obj=appeal,
-            appeal=appeal,
-            after={"party": party, "via": via, "requests": answered},
-        )
+        answer = {"party": party, "via": via, "requests": answered}
         if appeal.assignee_id:
             notify(
                 [appeal.assignee_id],
@@ -426,18 +428,27 @@ def appeal_evidence_received(
         still_waiting = appeal.evidence_requests.filter(
             answered_at__isnull=True, missed_at__isnull=True
         ).exists()
-        if still_waiting:
-            sla.sync_evidence_due(appeal)
-            return appeal
-        sla.evidence_pause_close(appeal, at=at)
+        if not still_waiting:
+            sla.evidence_pause_close(appeal, at=at)
         sla.sync_evidence_due(appeal)
-        if appeal.status == S.AWAITING_EVIDENCE:
+        if appeal.status == S.AWAITING_EVIDENCE and not still_waiting:
             transition(
                 appeal,
                 S.IN_REVIEW if appeal.assignee_id else S.OPEN,
                 actor=actor,
                 action="appeal.evidence_received",
                 fields={"evidence_requested_from": ""},
+                audit_extra=answer,
+            )
+        else:
+            # Still waiting on the other party (or sent up meanwhile): the answer is on
+            # record without a status change.
+            audit_record(
+                actor=actor,
+                action="appeal.party_answered",
+                obj=appeal,
+                appeal=appeal,
+                after=answer,
             )
     return appeal
 
@@ -539,15 +550,25 @@ def appeal_escalate(
     return appeal
 
 
-def appeal_escalate_by_rule(*, appeal_id: int, rule_id: int, at: datetime | None = None) -> bool:
+def appeal_escalate_by_rule(
+    *,
+    appeal_id: int,
+    rule_id: int,
+    at: datetime | None = None,
+    rule=None,
+    recipients: list[int] | None = None,
+) -> bool:
     """The escalation matrix sends a case up: once per rule and appeal (the unique index
     is the last word), to the rule's target role, with the rule's name as the reason.
-    False if this rule already escalated it or the case is past escalating."""
+    False if this rule already escalated it or the case is past escalating. A sweep
+    passes the `rule` it read and the target role's members (`recipients`) once for all
+    its appeals."""
     from cases.models import EscalationRule
 
     with transaction.atomic():
         appeal = lock_appeal(appeal_id)
-        rule = EscalationRule.objects.get(pk=rule_id)
+        if rule is None or rule.pk != rule_id:
+            rule = EscalationRule.objects.get(pk=rule_id)
         if appeal.status not in (S.OPEN, S.IN_REVIEW, S.AWAITING_EVIDENCE, S.ESCALATED):
             return False
         if AppealEscalation.objects.filter(appeal=appeal, rule=rule).exists():
@@ -559,6 +580,7 @@ def appeal_escalate_by_rule(*, appeal_id: int, rule_id: int, at: datetime | None
             target_role=rule.target_role,
             rule=rule,
             at=at,
+            recipients=recipients,
         )
     return True
 
@@ -571,6 +593,7 @@ def _escalate(
     target_role: str,
     rule=None,
     at: datetime | None = None,
+    recipients: list[int] | None = None,
 ) -> None:
     at = at or timezone.now()
     AppealEscalation.objects.create(
@@ -600,7 +623,7 @@ def _escalate(
         audit_extra={"rule": rule.name if rule else None, "target_role": target_role},
     )
     notify(
-        role_members(target_role),
+        role_members(target_role) if recipients is None else recipients,
         Notification.Kind.ESCALATED_TO_YOU,
         appeal=appeal,
         data={"reason": reason, "rule": rule.name if rule else None},

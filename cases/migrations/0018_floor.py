@@ -128,6 +128,8 @@ class Migration(migrations.Migration):
                             ("evidence", "Evidence upload"),
                             ("chat", "Chat message"),
                             ("staff", "Recorded by staff"),
+                            ("closed", "Closed without an answer"),
+                            ("replaced", "Replaced by a later request"),
                         ],
                         max_length=8,
                     ),

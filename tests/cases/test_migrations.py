@@ -169,9 +169,25 @@ def test_read_only_roles_hold_no_write_permission(role):
     assert not [c for c in codenames if c.split("_")[0] in ("add", "change", "delete")]
 
 
-def test_the_migration_grants_what_the_roles_module_says():
-    migration = importlib.import_module("cases.migrations.0014_explicit_role_permissions")
-    assert migration.ROLE_PERMISSIONS == roles.ROLE_PERMISSIONS
+def test_the_migrations_grant_what_the_roles_module_says():
+    """0014 listed every role's permissions; 0019 added the floor's."""
+    base = importlib.import_module("cases.migrations.0014_explicit_role_permissions")
+    floor = importlib.import_module("cases.migrations.0019_floor_roles_and_policies")
+    granted = {}
+    for role, names in base.ROLE_PERMISSIONS.items():
+        added = [f"cases.{c}" for c in floor.FLOOR_READ]
+        if role == "team_lead":
+            added += [f"cases.{c}" for c in floor.LEAD_WRITE]
+        granted[role] = set(names) | set(added)
+    assert granted == {role: set(names) for role, names in roles.ROLE_PERMISSIONS.items()}
+    for role in roles.ROLE_PERMISSIONS:
+        in_db = {
+            f"{app}.{codename}"
+            for app, codename in Group.objects.get(name=role).permissions.values_list(
+                "content_type__app_label", "codename"
+            )
+        }
+        assert in_db == granted[role]
 
 
 def test_a_service_account_holds_no_staff_role(service_account):
