@@ -139,6 +139,12 @@ APPEAL_FIELDS = (
     "buyer_language",
     "seller_language",
     "last_party_message_at",
+    # The floor's columns: bulk appeals were worked by hand before any rota or rule.
+    "assigned_at",
+    "assignment_note",
+    "paused_seconds",
+    "escalation_rule_name",
+    "escalation_target_role",
 )
 CHANGE_FIELDS = ("appeal", "from_status", "to_status", "actor", "comment", "created_at")
 VERDICT_FIELDS = (
@@ -858,6 +864,11 @@ class Generator:
                     self.language_of.get(buyer, ""),
                     self.language_of.get(seller, ""),
                     ts(last_party),
+                    first_response if assignee != NULL else NULL,
+                    "",
+                    "0",
+                    "",
+                    "senior_arbitrator" if escalated_at != NULL else "",
                 )
             )
             for from_status, to_status, actor, at in chain:

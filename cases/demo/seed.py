@@ -928,16 +928,18 @@ class DemoSeeder:
             return self._fit(case, flow, scalable=True)
 
         if replies:
-            wait = rng.uniform(30 * 60, 40 * 60) if case.slow else rng.uniform(45, 16 * 60)
+            wait = rng.uniform(45, 16 * 60)
             flow.append((wait, False, self._evidence_step(case, replies[0])))
             flow += [(rng.uniform(1, 6), False, self._evidence_step(case, d)) for d in replies[1:]]
         else:
             # Nobody answered: the decision waits for the evidence deadline to pass (the
             # other targets only need some time to go by).
             wait = settings.SLA_EVIDENCE_HOURS * 60 + rng.uniform(15, 240)
-            if case.slow:
-                wait += rng.uniform(24 * 60, 30 * 60)
             flow.append((wait, target == S.RESOLVED, lambda: None))
+        if case.slow and replies:
+            # The desk sat on it after the party answered: the resolution clock ran on
+            # (waiting on a party pauses it, so only the desk's own delay breaches).
+            flow.append((rng.uniform(50 * 60, 60 * 60), False, lambda: None))
         if notes:
             flow.append((rng.uniform(10, 60), False, self._note(case, handler, notes.pop(0))))
 
