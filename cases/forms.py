@@ -303,3 +303,23 @@ FORM_CLASSES: dict[str, type[forms.Form]] = {
     "reversal_approve": ReversalApproveForm,
     "reversal_send_back": ReversalSendBackForm,
 }
+
+
+class RecordAnswerForm(DeskForm):
+    """The handler records that a party answered outside the app (a call, an e-mail to
+    support): the party's clock stops as if it had answered in the app."""
+
+    id_prefix = "answer"
+
+    party = forms.ChoiceField(choices=Party.choices, label=_("Who answered"))
+    note = forms.CharField(
+        label=_("How and what (kept as an internal note)"),
+        required=False,
+        widget=_textarea(2),
+        max_length=SHORT_TEXT_MAX,
+    )
+
+    def __init__(self, *args: Any, parties: list[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if parties is not None:
+            self.fields["party"].choices = [(p, Party(p).label) for p in parties]

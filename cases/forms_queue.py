@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from .floor.schedule import OnShift
 from .models import StaffProfile
 from .selectors.queue import DEFAULT_SORT, SORT_CHOICES
 
@@ -88,3 +91,88 @@ def _zones_by_folded_name() -> dict[str, str]:
 
 def time_zone_suggestions() -> list[str]:
     return list(COMMON_TIME_ZONES)
+
+
+# --- bulk reassignment from the queue --------------------------------------------------------
+
+POOL = "__pool__"
+# At most this many appeals per submit: one queue page is 50.
+BULK_MAX = 100
+
+
+class SelectedAppeals(forms.Field):
+    """The ticked rows: each "<id>|<updated_at as the page drew it>", so a case that
+    changed since the page was drawn is refused instead of being taken from under
+    whoever changed it."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[tuple[int, datetime | None]]:
+        picked: dict[int, datetime | None] = {}
+        for raw in value or []:
+            pk, _sep, seen = str(raw).partition("|")
+            try:
+                appeal_id = int(pk)
+            except ValueError:
+                raise forms.ValidationError(
+                    _("The page is damaged; reload it and try again."), code="damaged"
+                ) from None
+            expected = None
+            if seen:
+                try:
+                    expected = datetime.fromisoformat(seen)
+                except ValueError:
+                    expected = None
+                if expected is None or expected.tzinfo is None:
+                    raise forms.ValidationError(
+                        _("The page is damaged; reload it and try again."), code="damaged"
+                    )
+            picked[appeal_id] = expected
+        return list(picked.items())
+
+    def validate(self, value: list) -> None:
+        if not value:
+            raise forms.ValidationError(_("Tick at least one appeal."), code="required")
+        if len(value) > BULK_MAX:
+            raise forms.ValidationError(
+                _("At most %(n)d appeals at once."), params={"n": BULK_MAX}, code="too_many"
+            )
+
+
+def person_label(person: OnShift) -> str:
+    """ "ann · 3/10 open · on shift · EN ZH" for the assign select."""
+    parts = [
+        person.user.get_username(),
+        _("%(open)d/%(max)d open") % {"open": person.open_cases, "max": person.max_open},
+        _("on shift") if person.on_shift else _("off shift"),
+    ]
+    if person.languages:
+        parts.append(" ".join(code.upper() for code in person.languages))
+    return " · ".join(str(p) for p in parts)
+
+
+class BulkAssignForm(forms.Form):
+    """For seniors and leads: the ticked appeals to one person who takes cases, or back
+    to the pool. The lifecycle judges each appeal on its own."""
+
+    appeal = SelectedAppeals(label=_("Appeals"))
+    assignee = forms.ChoiceField(label=_("Assign to"))
+
+    def __init__(self, *args: Any, people: list[OnShift], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.people = {p.user.get_username(): p for p in people}
+        ordered = sorted(people, key=lambda p: (not p.on_shift, p.user.get_username()))
+        self.fields["assignee"].choices = [
+            ("", _("Assign to…")),
+            (POOL, _("Back to the pool (unassigned)")),
+            (
+                _("People who take cases"),
+                [(p.user.get_username(), person_label(p)) for p in ordered],
+            ),
+        ]
+
+    def clean_assignee(self) -> Any:
+        value = self.cleaned_data["assignee"]
+        if value == POOL:
+            return None
+        return self.people[value].user

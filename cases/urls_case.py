@@ -12,6 +12,7 @@ urlpatterns = [
     path("cases/<int:pk>/unassign", case.unassign, name="case_unassign"),
     path("cases/<int:pk>/request-evidence", case.request_evidence, name="case_request_evidence"),
     path("cases/<int:pk>/notes", case.note, name="case_note"),
+    path("cases/<int:pk>/record-answer", case.record_answer, name="case_record_answer"),
     path("cases/<int:pk>/evidence", case.upload, name="case_upload"),
     path("cases/<int:pk>/escalate", case.escalate, name="case_escalate"),
     path("cases/<int:pk>/verdict", case.verdict, name="case_verdict"),

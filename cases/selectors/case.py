@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -19,9 +19,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from arbitration.formatting import local_time
-from cases import lifecycle, roles
+from arbitration.formatting import compact_duration, local_time
+from cases import lifecycle, roles, sla
 from cases.chat_text import highlight
+from cases.floor.deadlines import Suggestion, missed_deadline_suggestion
 from cases.models import (
     AccountAction,
     AccountSignal,
@@ -30,6 +31,7 @@ from cases.models import (
     AuditEntry,
     ChatMessage,
     DeskMessage,
+    EscalationRule,
     Note,
     Party,
     Rule,
@@ -40,6 +42,9 @@ from cases.models import (
 )
 from evidence.models import Evidence
 from evidence.selectors import shared_signals
+
+if TYPE_CHECKING:
+    from cases.models import AppealEscalation, ClockPause, EvidenceRequest, Incident
 
 S = Appeal.Status
 RECENT_APPEALS = 5
@@ -561,6 +566,104 @@ def timeline(
     return events
 
 
+# --- the clocks ---------------------------------------------------------------------------
+
+
+@dataclass
+class PartyClock:
+    """One party's clock: its evidence requests, its current deadline, and its breach."""
+
+    side: str
+    due: datetime | None
+    requests: list[EvidenceRequest]
+    breached: bool
+
+    @property
+    def label(self) -> str:
+        return Party(self.side).label
+
+    @property
+    def waiting(self) -> bool:
+        return any(r.waiting for r in self.requests)
+
+
+@dataclass
+class SlaPanel:
+    """The case page's SLA panel: the contract's `sla` object and everything behind it."""
+
+    summary: dict[str, Any]
+    requests: list[EvidenceRequest]
+    clocks: list[PartyClock]
+    pauses: list[ClockPause]
+    incidents: list[Incident]
+    escalations: list[AppealEscalation]
+    suggestion: Suggestion | None
+    # Why the clock stands still now ("waiting on a party", an incident's title).
+    paused_by: list[str] = field(default_factory=list)
+
+    @property
+    def paused_for(self) -> str:
+        """The time the clocks stood still so far, short ("3h 20m"); "" for none."""
+        seconds = self.summary["paused_seconds"]
+        return compact_duration(seconds, under_a_minute=_("<1m")) if seconds else ""
+
+    @property
+    def escalation(self) -> AppealEscalation | None:
+        return self.escalations[-1] if self.escalations else None
+
+    @property
+    def breach_labels(self) -> list[str]:
+        return [str(BREACH_LABELS.get(code, code)) for code in self.summary["breaches"]]
+
+
+BREACH_LABELS = {
+    "first_response": gettext_lazy("First response late"),
+    "evidence_buyer": gettext_lazy("Buyer's evidence late or missing"),
+    "evidence_seller": gettext_lazy("Seller's evidence late or missing"),
+    "resolution": gettext_lazy("Resolution past its deadline"),
+}
+
+
+def sla_panel(appeal: Appeal, now: datetime) -> SlaPanel:
+    """The clocks of the case in three queries (requests, pauses with their incidents,
+    escalations), plus the rulebook's rule when a party missed its deadline."""
+    requests = list(
+        appeal.evidence_requests.select_related("requested_by").order_by("requested_at", "id")
+    )
+    pauses = list(appeal.clock_pauses.select_related("incident").order_by("started_at", "id"))
+    escalations = list(appeal.escalations.select_related("actor").order_by("at", "id"))
+    targets = dict(EscalationRule.Target.choices)
+    for escalation in escalations:
+        escalation.target_label = targets.get(escalation.target_role, escalation.target_role)
+    summary = sla.summary(appeal, requests, now)
+    due = summary["evidence_due"]
+    clocks = [
+        PartyClock(
+            side=side,
+            due=due[side],
+            requests=[r for r in requests if r.party == side],
+            breached=f"evidence_{side}" in summary["breaches"],
+        )
+        for side in Party.values
+    ]
+    incidents = list({p.incident_id: p.incident for p in pauses if p.incident_id}.values())
+    paused_by = [
+        p.incident.title if p.incident_id else str(p.get_cause_display())
+        for p in pauses
+        if p.ended_at is None
+    ]
+    return SlaPanel(
+        summary=summary,
+        requests=requests,
+        clocks=clocks,
+        pauses=pauses,
+        incidents=incidents,
+        escalations=escalations,
+        suggestion=missed_deadline_suggestion(appeal, requests),
+        paused_by=paused_by,
+    )
+
+
 # --- what the viewer may do ---------------------------------------------------------------
 
 
@@ -590,6 +693,8 @@ class Abilities:
     # A reversal above the four-eyes threshold waits for a second senior or lead.
     review_approve: bool = False
     review_approve_absent_why: str = ""
+    # The parties whose answer the viewer may record (the desk waits on them).
+    record_answer: list[str] = field(default_factory=list)
 
     @property
     def anything(self) -> bool:
@@ -605,9 +710,11 @@ def abilities(
     review: VerdictReview | None,
     four_eyes: bool,
     late_evidence: bool = False,
+    requests: list[EvidenceRequest] | None = None,
 ) -> Abilities:
     """What the page offers `user`: each action's guard, given the facts the page has
-    already read (so the guards add no queries)."""
+    already read (so the guards add no queries; can_record_answer reads the waiting
+    requests itself, so it is asked only for a party the page saw waiting)."""
     can = Abilities(work=roles.has(user, roles.WORK))
     can.claim = bool(lifecycle.can_claim(user, appeal))
     can.assign = bool(lifecycle.can_assign(user, appeal))
@@ -644,6 +751,11 @@ def abilities(
         reversal = lifecycle.can_approve_reversal(user, review)
         can.review_approve = bool(reversal)
         can.review_approve_absent_why = reversal.reason
+    waited_on = sorted({r.party for r in requests or [] if r.waiting})
+    if can.work and waited_on:
+        can.record_answer = [
+            party for party in waited_on if lifecycle.can_record_answer(user, appeal, party)
+        ]
     return can
 
 
@@ -683,8 +795,10 @@ def case_page(appeal: Appeal, user: AbstractBaseUser, *, q: str = "") -> dict[st
         pending, uploaded=[e.evidence.uploaded_at for e in evidence]
     )
     now = timezone.now()
+    clocks = sla_panel(appeal, now)
     return {
         "appeal": appeal,
+        "sla": clocks,
         "order": appeal.order,
         "now": now,
         "overdue": appeal.is_overdue(now),
@@ -729,6 +843,7 @@ def case_page(appeal: Appeal, user: AbstractBaseUser, *, q: str = "") -> dict[st
             review=review,
             four_eyes=four_eyes,
             late_evidence=late_evidence,
+            requests=clocks.requests,
         ),
     }
 

@@ -112,6 +112,10 @@ def queue_queryset() -> QuerySet[Appeal]:
             "buyer_language",
             "seller_language",
             "last_party_message_at",
+            # The bulk form's stale check, and why the floor left it unassigned.
+            "updated_at",
+            "assignment_note",
+            "clock_paused_at",
             "order__id",
             "order__external_id",
             "assignee__id",

@@ -15,7 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from arbitration.formatting import compact_duration
-from cases import roles
+from cases import notifications, roles
+from cases.floor.schedule import my_shift
 from cases.models import VerdictReview
 
 register = template.Library()
@@ -109,4 +110,21 @@ def desk_nav(context: template.Context) -> dict[str, Any]:
         "floor": roles.has(user, roles.MANAGE_FLOOR),
         "now": timezone.localtime(),
         "zone": timezone.get_current_timezone_name(),
+        # The bell's first count; the badge then polls cases:notifications_count.
+        "unread": notifications.unread_count(user) if staff else 0,
+        # "On shift until 06:00" / "Off shift · next 22:00": only for who takes cases.
+        "shift": my_shift(user) if staff else None,
     }
+
+
+@register.filter
+def shift_time(moment: datetime | None) -> str:
+    """A shift's edge in the reader's time zone: "06:00" within a day, else "Tue 22:00"."""
+    if moment is None:
+        return ""
+    local = timezone.localtime(moment)
+    if moment - timezone.now() < timedelta(hours=20):
+        return f"{local:%H:%M}"
+    from django.utils.formats import date_format
+
+    return date_format(local, "D H:i")

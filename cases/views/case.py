@@ -37,6 +37,7 @@ from cases.forms import (
     EvidenceUploadForm,
     MessageForm,
     NoteForm,
+    RecordAnswerForm,
     RequestEvidenceForm,
     ReversalApproveForm,
     ReversalSendBackForm,
@@ -163,6 +164,8 @@ def _forms(
         made["cancel"] = CancelForm()
     if can.message:
         made["message"] = MessageForm()
+    if can.record_answer:
+        made["record_answer"] = RecordAnswerForm(parties=can.record_answer)
     if can.review_assign:
         made["review_assign"] = ReviewAssignForm(reviewers=selectors.workers(escalations=True))
     if can.review_decide:
@@ -387,6 +390,25 @@ def request_evidence(request: HttpRequest, pk: int) -> HttpResponse:
                 "due": timezone.localtime(a.evidence_due_at).strftime("%Y-%m-%d %H:%M"),
             }
         ),
+    )
+
+
+@require_POST
+@staff_required
+def record_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    """The handler records a party's answer given outside the app; the guard
+    (lifecycle.can_record_answer) decides, under the lock, whether the desk waits on it."""
+    return _act(
+        request,
+        pk,
+        "record_answer",
+        RecordAnswerForm(request.POST),
+        perm=roles.WORK,
+        do=lambda a, d: lifecycle.appeal_record_answer(
+            appeal_id=a.pk, actor=request.user, party=d["party"], note=d["note"]
+        ),
+        success=lambda a: _("Recorded: the party answered. Its clock has stopped."),
+        anchor="sla",
     )
 
 

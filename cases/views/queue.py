@@ -10,16 +10,20 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from arbitration.exceptions import DomainError
 from arbitration.permissions import staff_required
 from cases import lifecycle, roles
 from cases.filters import QueueFilter
+from cases.floor.schedule import roster
+from cases.forms_queue import BulkAssignForm
 from cases.models import Appeal
 from cases.selectors import queue as queue_selectors
 from cases.selectors.queue import (
@@ -109,6 +113,7 @@ def _queue(
     if page == "queue" and form.cleaned_data.get("assignee") == "me":
         page = "mine"
     partial = is_partial(request)
+    can_bulk = roles.has(request.user, roles.ASSIGN)
     context = {
         "title": title,
         "page": page,
@@ -131,6 +136,10 @@ def _queue(
             for c in queue_status_counts(now=now)
         ],
         "can_claim": roles.has(request.user, roles.WORK),
+        # Seniors and leads reassign in bulk; arbitrators claim by hand. The form (and the
+        # roster behind its select) sits outside the results, so a fragment needs neither.
+        "can_bulk": can_bulk,
+        "bulk": BulkAssignForm(people=roster(now)) if can_bulk and not partial else None,
         "payment_methods": queue_payment_methods(),
         "assets": ASSET_SUGGESTIONS,
         "page_size": len(result.rows),
@@ -171,3 +180,63 @@ def claim_next(request: HttpRequest) -> HttpResponse:
         % {"id": appeal.pk, "order": appeal.order.external_id},
     )
     return redirect(appeal)
+
+
+def _back(request: HttpRequest) -> str:
+    """Where the bulk form came from (its filters kept), if it is this site's."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("cases:home")
+
+
+@require_POST
+@staff_required
+def bulk_assign(request: HttpRequest) -> HttpResponse:
+    """Assign the ticked appeals to one person (or back to the pool): each one its own
+    lifecycle.appeal_assign, so one refusal stops nothing else, and the message says how
+    many went and why the others did not."""
+    if not roles.has(request.user, roles.ASSIGN):
+        raise PermissionDenied(_("Your role does not assign appeals."))
+    form = BulkAssignForm(request.POST, people=roster())
+    back = _back(request)
+    if not form.is_valid():
+        problems = [str(e) for errors in form.errors.values() for e in errors]
+        messages.error(request, _("Nothing was assigned: %(why)s") % {"why": " ".join(problems)})
+        return redirect(back)
+    assignee = form.cleaned_data["assignee"]
+    done: list[int] = []
+    refused: list[str] = []
+    for appeal_id, seen in form.cleaned_data["appeal"]:
+        try:
+            lifecycle.appeal_assign(
+                appeal_id=appeal_id,
+                assignee=assignee,
+                actor=request.user,
+                expected_updated_at=seen,
+            )
+        except lifecycle.StaleAppeal:
+            refused.append(_("#%(id)s changed since the page was drawn") % {"id": appeal_id})
+        except DomainError as error:
+            refused.append(f"#{appeal_id}: {error.message}")
+        else:
+            done.append(appeal_id)
+    if assignee is None:
+        sent = ngettext("%(n)d back in the pool", "%(n)d back in the pool", len(done)) % {
+            "n": len(done)
+        }
+    else:
+        sent = ngettext("%(n)d assigned to %(user)s", "%(n)d assigned to %(user)s", len(done)) % {
+            "n": len(done),
+            "user": assignee.get_username(),
+        }
+    if refused:
+        text = ngettext(
+            "%(sent)s, %(n)d refused: %(why)s", "%(sent)s, %(n)d refused: %(why)s", len(refused)
+        ) % {"sent": sent, "n": len(refused), "why": "; ".join(refused)}
+        (messages.warning if done else messages.error)(request, text)
+    else:
+        messages.success(request, sent)
+    return redirect(back)

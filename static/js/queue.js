@@ -1,0 +1,42 @@
+/* The queue's bulk reassignment (seniors and leads): "select all" ticks every row of the
+ * page, and the bar says how many are ticked. The rows live in #queue-results, which htmx
+ * replaces on a filter change, so everything is delegated to the document.
+ * Without JS the boxes still work; only "select all" and the count need this.
+ */
+(function () {
+  "use strict";
+
+  function picks() {
+    return Array.from(document.querySelectorAll("input.js-pick:not(:disabled)"));
+  }
+
+  function update() {
+    var all = picks();
+    var ticked = all.filter(function (box) { return box.checked; }).length;
+    var head = document.querySelector("input.js-pick-all");
+    if (head) {
+      head.checked = all.length > 0 && ticked === all.length;
+      head.indeterminate = ticked > 0 && ticked < all.length;
+    }
+    var label = document.querySelector(".js-picked");
+    if (label) {
+      label.textContent = ticked
+        ? label.getAttribute("data-some").replace("%s", String(ticked))
+        : label.getAttribute("data-none");
+    }
+  }
+
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (!target.matches) return;
+    if (target.matches("input.js-pick-all")) {
+      picks().forEach(function (box) { box.checked = target.checked; });
+      update();
+    } else if (target.matches("input.js-pick")) {
+      update();
+    }
+  });
+
+  document.addEventListener("htmx:afterSettle", update);
+  document.addEventListener("DOMContentLoaded", update);
+})();
