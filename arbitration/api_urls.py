@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from analytics.api import DailyMetricsView
-from cases import api
+from cases import api, api_floor
 from evidence.api import EvidenceView
 
 urlpatterns = [
@@ -21,4 +21,36 @@ urlpatterns = [
     path("appeals/<int:pk>/review/", api.ReviewView.as_view(), name="appeal-review"),
     path("rules/", api.RuleListView.as_view(), name="rule-list"),
     path("metrics/daily/", DailyMetricsView.as_view(), name="metrics-daily"),
+    # v1.1, the floor.
+    path("staff/", api_floor.StaffListView.as_view(), name="staff-list"),
+    path("staff/<str:username>/", api_floor.StaffDetailView.as_view(), name="staff-detail"),
+    path("sla-policies/", api_floor.SlaPolicyListView.as_view(), name="sla-policy-list"),
+    path(
+        "sla-policies/<int:pk>/",
+        api_floor.SlaPolicyDetailView.as_view(),
+        name="sla-policy-detail",
+    ),
+    path(
+        "appeals/<int:pk>/evidence-requests/",
+        api_floor.EvidenceRequestsView.as_view(),
+        name="appeal-evidence-requests",
+    ),
+    path(
+        "escalation-rules/",
+        api_floor.EscalationRuleListView.as_view(),
+        name="escalation-rule-list",
+    ),
+    path(
+        "escalation-rules/<int:pk>/",
+        api_floor.EscalationRuleDetailView.as_view(),
+        name="escalation-rule-detail",
+    ),
+    path("incidents/", api_floor.IncidentListView.as_view(), name="incident-list"),
+    path("incidents/<int:pk>/end/", api_floor.IncidentEndView.as_view(), name="incident-end"),
+    path("notifications/", api_floor.NotificationListView.as_view(), name="notification-list"),
+    path(
+        "notifications/<int:pk>/read/",
+        api_floor.NotificationReadView.as_view(),
+        name="notification-read",
+    ),
 ]

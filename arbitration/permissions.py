@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
@@ -129,3 +130,43 @@ class PartiesChannel(IsDeskMember):
         if request.method in SAFE_METHODS:
             return super().has_permission(request, view)
         return bool(request.user and request.user.is_authenticated) and is_service_caller(request)
+
+
+class StaffOnly(BasePermission):
+    """The desk's own business (the floor, a person's notifications): staff members only,
+    by session or by their own token; a service account gets 403 whatever it asks.
+
+    Reads: any desk role. Writes: the desk permission in `writers` (None: any desk role).
+    """
+
+    writers: str | None = None
+    message = gettext_lazy("Only desk staff may use this; service accounts have no access.")
+    refusal = gettext_lazy("Your role may read this but not change it.")
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not user or not user.is_authenticated or roles.is_service_account(user):
+            return False
+        if not roles.is_staff_member(user):
+            return False
+        if request.method in SAFE_METHODS or self.writers is None or roles.has(user, self.writers):
+            return True
+        # Read by DRF after this returns False: say why a reader may not write.
+        self.message = self.refusal
+        return False
+
+
+class FloorManagement(StaffOnly):
+    """Staff, rotas, SLA policies, the escalation matrix, incidents: every desk role reads,
+    team leads write (cases.floor and cases.sla ask again)."""
+
+    writers = roles.MANAGE_FLOOR
+    refusal = gettext_lazy("Only team leads change the floor's settings.")
+
+
+class WorksAppeals(StaffOnly):
+    """Acting on a case (an evidence request): staff who work appeals; the lifecycle's
+    guard decides whether this case is theirs."""
+
+    writers = roles.WORK
+    refusal = gettext_lazy("Only arbitrators, seniors and team leads act on appeals.")

@@ -16,9 +16,10 @@ from arbitration.permissions import ExchangeFacts, IsArbitrator, IsDeskMember, P
 
 from . import lifecycle, services
 from .filters import AppealFilter
-from .models import Appeal, ChatMessage, Order, Rule, Trader, Verdict, VerdictReview
+from .models import Appeal, ChatMessage, ClockPause, Order, Rule, Trader, Verdict, VerdictReview
 from .serializers import (
     AppealCreateSerializer,
+    AppealDetailSerializer,
     AppealSerializer,
     CancelSerializer,
     ChatIngestResultSerializer,
@@ -212,12 +213,22 @@ class AppealListView(generics.ListCreateAPIView):
 
 class AppealDetailView(generics.RetrieveAPIView):
     permission_classes = [IsDeskMember]
-    serializer_class = AppealSerializer
+    serializer_class = AppealDetailSerializer
 
     def get_queryset(self) -> QuerySet[Appeal]:
-        return appeal_queryset()
+        # The SLA summary reads the evidence requests; `incidents` the incident pauses.
+        return appeal_queryset().prefetch_related(
+            "evidence_requests",
+            Prefetch(
+                "clock_pauses",
+                queryset=ClockPause.objects.filter(incident__isnull=False).only(
+                    "id", "appeal_id", "incident_id"
+                ),
+                to_attr="incident_pauses",
+            ),
+        )
 
-    @extend_schema(responses={200: AppealSerializer, **errors(401, 403, 404)})
+    @extend_schema(responses={200: AppealDetailSerializer, **errors(401, 403, 404)})
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
 

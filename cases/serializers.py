@@ -11,6 +11,7 @@ from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from . import sla
 from .models import (
     CHAT_TEXT_MAX,
     SHORT_TEXT_MAX,
@@ -228,11 +229,37 @@ class RiskSignalSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
+class EscalationSerializer(serializers.Serializer):
+    """The latest escalation: by a rule of the matrix (its name) or by hand (rule null)."""
+
+    rule = serializers.CharField(allow_null=True)
+    reason = serializers.CharField()
+    at = serializers.DateTimeField()
+    target_role = serializers.CharField()
+
+
+class EvidenceDueSerializer(serializers.Serializer):
+    buyer = serializers.DateTimeField(allow_null=True)
+    seller = serializers.DateTimeField(allow_null=True)
+
+
+class SlaSerializer(serializers.Serializer):
+    """cases.sla.summary: the due times, the paused clock and the deadlines missed."""
+
+    first_response_due_at = serializers.DateTimeField()
+    resolution_due_at = serializers.DateTimeField()
+    evidence_due = EvidenceDueSerializer()
+    paused = serializers.BooleanField()
+    paused_seconds = serializers.IntegerField()
+    breaches = serializers.ListField(child=serializers.ChoiceField(choices=sla.BREACH_CODES))
+
+
 class AppealSerializer(serializers.ModelSerializer):
     order = serializers.SlugRelatedField(slug_field="external_id", read_only=True)
     assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     verdict = serializers.SerializerMethodField()
     risk_signals = RiskSignalSerializer(many=True, read_only=True)
+    escalation = serializers.SerializerMethodField()
 
     class Meta:
         model = Appeal
@@ -246,6 +273,8 @@ class AppealSerializer(serializers.ModelSerializer):
             "status",
             "priority",
             "assignee",
+            "assigned_at",
+            "assignment_note",
             "created_at",
             "updated_at",
             "first_response_due_at",
@@ -256,6 +285,7 @@ class AppealSerializer(serializers.ModelSerializer):
             "verdict",
             "risk_score",
             "risk_signals",
+            "escalation",
         ]
         read_only_fields = fields
 
@@ -266,6 +296,43 @@ class AppealSerializer(serializers.ModelSerializer):
         if live is None:
             live = list(appeal.verdicts.filter(state__in=Verdict.LIVE_STATES))
         return VerdictSerializer(live[0]).data if live else None
+
+    @extend_schema_field(EscalationSerializer(allow_null=True))
+    def get_escalation(self, appeal: Appeal) -> dict[str, Any] | None:
+        # The appeal's own columns hold the latest escalation: no query per row.
+        if appeal.escalated_at is None:
+            return None
+        return EscalationSerializer(
+            {
+                "rule": appeal.escalation_rule_name or None,
+                "reason": appeal.escalation_reason,
+                "at": appeal.escalated_at,
+                "target_role": appeal.escalation_target_role,
+            }
+        ).data
+
+
+class AppealDetailSerializer(AppealSerializer):
+    """One appeal: the list's fields, its SLA clocks and the incidents that paused them.
+    The views prefetch `evidence_requests` and `incident_pauses` (a fixed query count)."""
+
+    sla = serializers.SerializerMethodField()
+    incidents = serializers.SerializerMethodField()
+
+    class Meta(AppealSerializer.Meta):
+        fields = [*AppealSerializer.Meta.fields, "sla", "incidents"]
+        read_only_fields = fields
+
+    @extend_schema_field(SlaSerializer)
+    def get_sla(self, appeal: Appeal) -> dict[str, Any]:
+        return SlaSerializer(sla.summary(appeal, list(appeal.evidence_requests.all()))).data
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_incidents(self, appeal: Appeal) -> list[int]:
+        pauses = getattr(appeal, "incident_pauses", None)
+        if pauses is None:
+            pauses = appeal.clock_pauses.filter(incident__isnull=False)
+        return sorted({p.incident_id for p in pauses})
 
 
 class AppealCreateSerializer(serializers.Serializer):

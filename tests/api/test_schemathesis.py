@@ -3,9 +3,10 @@
 The schema is loaded from /api/schema/ through the WSGI app (`schemathesis.openapi.from_wsgi`),
 so what is tested is exactly what integrators download. Every operation gets a few dozen
 generated requests, valid and invalid (positive and negative generation), sent by a
-service account or by an arbitrator (both with `Authorization: Token`), against a desk
-seeded with orders, appeals in every status, chat and evidence; path parameters are the
-seeded ids half of the time so the requests reach real rows. A 5xx is always a bug; a
+service account, an arbitrator or a team lead (all with `Authorization: Token`), against a
+desk seeded with orders, appeals in every status, chat and evidence, and the floor's
+policies, rules, incidents and notifications; path parameters are the seeded ids (of the
+path's own kind of row) half of the time so the requests reach real rows. A 5xx is always a bug; a
 response that does not match the served schema is one too (in the code or the schema).
 
 Deterministic: Hypothesis is derandomized and keeps no example database.
@@ -17,6 +18,7 @@ import io
 import traceback
 from collections import Counter
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,7 +27,7 @@ import schemathesis
 from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.core.signals import got_request_exception, request_finished, request_started
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -39,7 +41,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from arbitration.wsgi import application
-from cases.models import Rule
+from cases.models import EscalationRule, Incident, Notification, Rule, SlaPolicy
+from cases.notifications import notify
 from cases.services import chat_ingest
 from evidence.services import evidence_add
 from tests.factories import OrderFactory, TraderFactory, appeal_in, open_appeal, pdf_bytes, upload
@@ -67,6 +70,25 @@ OPERATIONS = [
     ("POST", f"{API}/appeals/{{id}}/review/"),
     ("GET", f"{API}/rules/"),
     ("GET", f"{API}/metrics/daily/"),
+    # v1.1, the floor.
+    ("GET", f"{API}/staff/"),
+    ("GET", f"{API}/staff/{{username}}/"),
+    ("PATCH", f"{API}/staff/{{username}}/"),
+    ("GET", f"{API}/sla-policies/"),
+    ("POST", f"{API}/sla-policies/"),
+    ("PATCH", f"{API}/sla-policies/{{id}}/"),
+    ("DELETE", f"{API}/sla-policies/{{id}}/"),
+    ("GET", f"{API}/appeals/{{id}}/evidence-requests/"),
+    ("POST", f"{API}/appeals/{{id}}/evidence-requests/"),
+    ("GET", f"{API}/escalation-rules/"),
+    ("POST", f"{API}/escalation-rules/"),
+    ("PATCH", f"{API}/escalation-rules/{{id}}/"),
+    ("DELETE", f"{API}/escalation-rules/{{id}}/"),
+    ("GET", f"{API}/incidents/"),
+    ("POST", f"{API}/incidents/"),
+    ("POST", f"{API}/incidents/{{id}}/end/"),
+    ("GET", f"{API}/notifications/"),
+    ("POST", f"{API}/notifications/{{id}}/read/"),
 ]
 
 CHECKS = [
@@ -99,9 +121,35 @@ def app_errors() -> Iterator[list[str]]:
         request_started.connect(close_old_connections)
 
 
+def floor(arbitrator: Any, lead: Any) -> dict[str, list]:
+    """A policy, rules, an incident and notifications of both staff callers: the ids the
+    floor's paths name, by path."""
+    now = timezone.now()
+    policy = SlaPolicy.objects.create(
+        reason="chargeback", first_response_minutes=5, evidence_hours=5, resolution_hours=5
+    )
+    rules = [
+        EscalationRule.objects.create(name=f"ST rule {i}", target_role="team_lead")
+        for i in range(2)
+    ]
+    incident = Incident.objects.create(title="ST outage", starts_at=now - timedelta(hours=1))
+    with transaction.atomic():
+        notify([arbitrator, lead], Notification.Kind.ASSIGNED_TO_YOU)
+        notify([arbitrator, lead], Notification.Kind.DEADLINE_SOON, data={"due": now.isoformat()})
+    return {
+        f"{API}/sla-policies/{{id}}/": [policy.pk],
+        f"{API}/escalation-rules/{{id}}/": [r.pk for r in rules],
+        f"{API}/incidents/{{id}}/end/": [incident.pk],
+        f"{API}/notifications/{{id}}/read/": list(
+            Notification.objects.values_list("pk", flat=True)
+        ),
+    }
+
+
 @pytest.fixture
-def desk(arbitrator: Any, arbitrator2: Any, senior: Any) -> dict[str, list]:
-    """Orders, traders, appeals in every status, chat and evidence to aim requests at."""
+def desk(arbitrator: Any, arbitrator2: Any, senior: Any, lead: Any) -> dict[str, list]:
+    """Orders, traders, appeals in every status, chat and evidence to aim requests at;
+    staff, policies, rules, incidents and notifications for the floor's paths."""
     orders = [OrderFactory(external_id=f"ORD-ST-{i}") for i in range(3)]
     appeals = [
         open_appeal(order=orders[0]),
@@ -134,14 +182,17 @@ def desk(arbitrator: Any, arbitrator2: Any, senior: Any) -> dict[str, list]:
         "id": [a.pk for a in appeals],
         "order": [o.external_id for o in free + orders],
         "rule": list(Rule.objects.filter(active=True).values_list("code", flat=True)),
+        "username": [arbitrator.username, arbitrator2.username, senior.username, lead.username],
+        "id_by_path": floor(arbitrator, lead),
     }
 
 
 @pytest.fixture
-def auth(arbitrator: Any) -> dict[str, dict[str, str]]:
+def auth(arbitrator: Any, lead: Any) -> dict[str, dict[str, str]]:
     return {
         "service": {"Authorization": f"Token {issue_service_token('schemathesis')}"},
         "arbitrator": {"Authorization": f"Token {Token.objects.create(user=arbitrator).key}"},
+        "lead": {"Authorization": f"Token {Token.objects.create(user=lead).key}"},
     }
 
 
@@ -154,7 +205,8 @@ def api_schema(auth: dict, desk: dict, app_errors: list) -> Any:
     @schema.hook
     def flatmap_path_parameters(context: Any, path_parameters: dict[str, Any]) -> Any:
         # Half the requests aim at seeded rows; the rest keep what was generated.
-        real = {k: st.sampled_from(desk[k]) for k in path_parameters or {} if k in desk}
+        seeded = {**desk, "id": desk["id_by_path"].get(context.operation.path, desk["id"])}
+        real = {k: st.sampled_from(seeded[k]) for k in path_parameters or {} if k in seeded}
         if not real:
             return st.just(path_parameters)
         return st.one_of(
@@ -206,6 +258,16 @@ SERVICE_WRITES = {
     ("POST", "/api/v1/appeals/"),
     ("POST", "/api/v1/appeals/{id}/review/"),
 }
+# The floor's settings are the team leads' to change (403 for anyone else, tested in
+# test_floor_api.py).
+LEAD_WRITES = {
+    (method, path)
+    for method, path in OPERATIONS
+    if method != "GET"
+    and path.startswith(
+        (f"{API}/staff/", f"{API}/sla-policies/", f"{API}/escalation-rules/", f"{API}/incidents/")
+    )
+}
 
 
 @pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
@@ -220,6 +282,8 @@ def test_no_generated_request_breaks_the_api(api_schema, auth, app_errors, metho
     # The exchange's facts and the parties' appeals are the services' to write (staff get
     # a 403 there, tested in test_auth.py): generated requests go where they can land.
     callers = ["service"] if (method, path) in SERVICE_WRITES else sorted(auth)
+    if (method, path) in LEAD_WRITES:
+        callers = ["lead"]
 
     @settings(
         max_examples=EXAMPLES_PER_OPERATION,
