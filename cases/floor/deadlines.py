@@ -22,23 +22,30 @@ from cases.languages import language_key
 from cases.models import Appeal, DeskMessage, EvidenceRequest, Notification, Rule, Verdict
 from cases.notifications import notify
 
+from . import incidents
+
 S = Appeal.Status
 BATCH = 500
 # The party clocks the tick watches: a case being waited on (or sent up meanwhile).
 WAITING_STATUSES = (S.AWAITING_EVIDENCE, S.ESCALATED, S.IN_REVIEW, S.OPEN)
 
 
-def _waiting():
-    return EvidenceRequest.objects.filter(
+def _waiting(at: datetime | None = None):
+    """Requests still waiting on a party; given `at`, only those whose clock runs (no
+    incident stops it)."""
+    rows = EvidenceRequest.objects.filter(
         answered_at__isnull=True, missed_at__isnull=True, appeal__status__in=WAITING_STATUSES
     )
+    if at is not None:
+        rows = rows.exclude(incidents.under_incident_q(at, prefix="appeal__"))
+    return rows
 
 
 def missed_sweep(at: datetime | None = None) -> int:
     """Mark every deadline that passed; returns how many appeals it flagged."""
     at = at or timezone.now()
     ids = (
-        _waiting()
+        _waiting(at)
         .filter(due_at__lte=at)
         .order_by("due_at")
         .values_list("appeal_id", flat=True)
@@ -67,21 +74,26 @@ def send_reminders(at: datetime | None = None) -> int:
     at = at or timezone.now()
     window = timedelta(hours=settings.EVIDENCE_REMINDER_HOURS)
     due = (
-        _waiting()
+        _waiting(at)
         .filter(reminded_at__isnull=True, due_at__gt=at, due_at__lte=at + window)
         .order_by("due_at")
-        .values_list("pk", flat=True)
     )
     sent = 0
-    for request_id in list(due[:BATCH]):
+    for request_id, appeal_id in list(due.values_list("pk", "appeal_id")[:BATCH]):
         with transaction.atomic():
-            # The compare-and-swap: of two senders only one sets reminded_at.
-            if not EvidenceRequest.objects.filter(pk=request_id, reminded_at__isnull=True).update(
-                reminded_at=at
-            ):
+            # The appeal first, as every action locks it (an answer arriving now updates
+            # this request under the appeal's lock: the other order could deadlock).
+            appeal = lifecycle.lock_appeal(appeal_id)
+            # The compare-and-swap: of two senders only one sets reminded_at; an answer
+            # or a missed mark that came first leaves nothing to remind of.
+            if not EvidenceRequest.objects.filter(
+                pk=request_id,
+                reminded_at__isnull=True,
+                answered_at__isnull=True,
+                missed_at__isnull=True,
+            ).update(reminded_at=at):
                 continue
             request = EvidenceRequest.objects.get(pk=request_id)
-            appeal = lifecycle.lock_appeal(request.appeal_id)
             language = appeal.order.party(request.party).language or "en"
             lifecycle.desk_message_send(
                 appeal=appeal,
@@ -114,7 +126,7 @@ def deadline_soon_sweep(at: datetime | None = None) -> int:
         .values_list("pk", "assignee_id", "resolution_due_at")[:BATCH]
     )
     requests = (
-        _waiting()
+        _waiting(at)
         .filter(appeal__assignee__isnull=False, due_at__gt=at, due_at__lte=soon)
         .order_by("due_at")
         .values_list("pk", "appeal_id", "appeal__assignee_id", "party", "due_at")[:BATCH]

@@ -2,9 +2,9 @@
 
 A rule's conditions (all optional; every one given must hold) become one filter on the
 appeal table (`rule_q`). The sweep escalates each matching active appeal once per rule
-(`lifecycle.appeal_escalate_by_rule`, backed by a unique index), at most BATCH per rule
-and tick, so a new rule over a deep backlog drains over a few ticks instead of stalling
-one.
+(`lifecycle.appeal_escalate_by_rule`, backed by a unique index), at most SWEEP_LIMIT a
+sweep shared equally between the rules, so a new rule over a deep backlog drains over a
+few ticks instead of stalling one (each escalation is its own short transaction).
 """
 
 from __future__ import annotations
@@ -23,9 +23,12 @@ from arbitration.exceptions import Conflict, DomainError, InvalidInput
 from cases import lifecycle, roles, sla
 from cases.audit import audit_record
 from cases.models import Appeal, AppealEscalation, EscalationRule
+from cases.notifications import role_members
 
 S = Appeal.Status
-BATCH = 200
+# At most this many escalations per rule, and per sweep in all (see escalation_sweep).
+BATCH = 100
+SWEEP_LIMIT = 100
 ESCALATABLE = (S.OPEN, S.IN_REVIEW, S.AWAITING_EVIDENCE, S.ESCALATED)
 BOOLEAN_CONDITIONS = ("sla_breached", "evidence_deadline_missed", "reopened")
 
@@ -127,10 +130,24 @@ def escalation_sweep(at: datetime | None = None) -> int:
     """Apply every active rule once; returns how many escalations it made."""
     at = at or timezone.now()
     made = 0
-    for rule in EscalationRule.objects.filter(active=True).order_by("pk"):
-        for appeal_id in list(matching(rule, at).values_list("pk", flat=True)[:BATCH]):
+    members: dict[str, list[int]] = {}
+    rules = list(EscalationRule.objects.filter(active=True).order_by("pk"))
+    # The sweep's budget is shared equally: a new rule over a deep backlog drains over a
+    # few ticks without starving the other rules or stalling the tick.
+    share = max(1, min(BATCH, SWEEP_LIMIT // max(1, len(rules))))
+    for rule in rules:
+        ids = list(matching(rule, at).values_list("pk", flat=True)[:share])
+        if ids and rule.target_role not in members:
+            members[rule.target_role] = role_members(rule.target_role)
+        for appeal_id in ids:
             try:
-                if lifecycle.appeal_escalate_by_rule(appeal_id=appeal_id, rule_id=rule.pk, at=at):
+                if lifecycle.appeal_escalate_by_rule(
+                    appeal_id=appeal_id,
+                    rule_id=rule.pk,
+                    at=at,
+                    rule=rule,
+                    recipients=members[rule.target_role],
+                ):
                     made += 1
             except (DomainError, IntegrityError):
                 continue  # another tick escalated it first

@@ -80,6 +80,8 @@ def incident_declare(
         audit_record(
             actor=actor, action="incident.declared", obj=incident, after=_snapshot(incident)
         )
+    # The clocks stop now, not at the next tick (which pauses whatever this batch leaves).
+    incident_sweep(now, incidents=[incident.pk])
     return incident
 
 
@@ -105,15 +107,37 @@ def incident_end(
     return incident
 
 
-def covers_q(incident: Incident) -> Q:
-    """The appeals an incident covers (before the time and status limits)."""
+def covers_q(incident: Incident, prefix: str = "") -> Q:
+    """The appeals an incident covers (before the time and status limits); `prefix`
+    ("appeal__") reads them from a related model."""
     q = Q()
     if incident.payment_method:
-        q &= Q(payment_method__iexact=incident.payment_method)
+        q &= Q(**{f"{prefix}payment_method__iexact": incident.payment_method})
     if incident.country:
-        q &= Q(order__buyer__country__iexact=incident.country) | Q(
-            order__seller__country__iexact=incident.country
+        q &= Q(**{f"{prefix}order__buyer__country__iexact": incident.country}) | Q(
+            **{f"{prefix}order__seller__country__iexact": incident.country}
         )
+    return q
+
+
+def under_incident_q(at: datetime, prefix: str = "") -> Q:
+    """Appeals whose clocks an incident stops at `at`: covered by one that is active
+    (the tick may not have paused them yet), or still holding an open incident pause (not
+    resumed yet). Nobody misses a deadline, nor is reminded of one, meanwhile."""
+    q = Q(
+        Exists(
+            ClockPause.objects.filter(
+                appeal=OuterRef("appeal_id" if prefix else "pk"),
+                cause=ClockPause.Cause.INCIDENT,
+                ended_at__isnull=True,
+            )
+        )
+    )
+    for incident in active_incidents(at):
+        covers = covers_q(incident, prefix)
+        if not covers:
+            return Q(**{f"{prefix}pk__isnull": False})  # everything
+        q |= covers
     return q
 
 

@@ -111,9 +111,20 @@ def zone_of(profile: StaffProfile | None) -> ZoneInfo:
         return ZoneInfo(settings.OPERATIONS_TIME_ZONE)
 
 
+# One role per person is the rule (staff management replaces the role group); should
+# someone hold two, the floor reads the higher one, the same way every time.
+_RANK = (
+    roles.Role.TEAM_LEAD,
+    roles.Role.SENIOR_ARBITRATOR,
+    roles.Role.ARBITRATOR,
+    roles.Role.RISK_ANALYST,
+    roles.Role.AUDITOR,
+)
+
+
 def role_of(user: AbstractBaseUser) -> str:
-    names = [g.name for g in user.groups.all() if g.name in roles.Role.ALL]
-    return names[0] if names else ""
+    names = {g.name for g in user.groups.all()}
+    return next((r for r in _RANK if r in names), "")
 
 
 def staff_queryset(active_only: bool = True):

@@ -13,13 +13,15 @@ from . import assignment, deadlines, escalation, incidents
 
 def floor_tick(at: datetime | None = None) -> dict[str, Any]:
     """One round: incidents pause and resume clocks, missed deadlines come back flagged,
-    ended shifts hand back and the pool is assigned, the escalation matrix is applied,
-    and whoever holds a case due within the hour hears of it."""
+    the escalation matrix is applied, ended shifts hand back and the pool is assigned,
+    and whoever holds a case due within the hour hears of it. The matrix goes before
+    assignment: a case a rule sends up goes to the senior queue directly, instead of
+    being assigned to someone and taken away again in the same minute."""
     at = at or timezone.now()
     paused = incidents.incident_sweep(at)
     missed = deadlines.missed_sweep(at)
-    assigned = assignment.assign_tick(at)
     escalated = escalation.escalation_sweep(at)
+    assigned = assignment.assign_tick(at)
     soon = deadlines.deadline_soon_sweep(at)
     return {
         "clocks_paused_or_resumed": paused,
