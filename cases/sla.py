@@ -8,7 +8,9 @@ every clock stands still while an incident covers the case. Pauses are rows
 stopped, and when the last open pause closes, the deadlines move later by the time it
 stood still (`resolution_due_at` by exactly that, and `paused_seconds` records it).
 
-Everything that writes here runs inside the caller's transaction, on a locked appeal.
+Everything that writes an appeal's clocks here runs inside the caller's transaction, on
+a locked appeal. The policies themselves are the team leads' to edit (`sla_policy_save`,
+`sla_policy_delete`, audited, for the API; the admin audits its own edits).
 """
 
 from __future__ import annotations
@@ -18,10 +20,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from arbitration.db import require_transaction
+from arbitration.exceptions import Conflict, InvalidInput, NotAllowed
+from cases import roles
+from cases.audit import audit_record
 from cases.models import Appeal, ClockPause, EvidenceRequest, SlaPolicy
 
 BREACH_CODES = ("first_response", "evidence_buyer", "evidence_seller", "resolution")
@@ -265,3 +273,113 @@ def summary(appeal: Appeal, requests: list[EvidenceRequest], at: datetime | None
         "paused_seconds": appeal.paused_seconds_at(at),
         "breaches": breaches(appeal, requests, at),
     }
+
+
+# --- team leads edit the policies -----------------------------------------------------------
+
+# Upper bounds that keep every due time readable and every evidence default inside what
+# an evidence request accepts (lifecycle.appeal_request_evidence refuses longer waits).
+POLICY_LIMITS = {
+    "first_response_minutes": 60 * 24 * 30,
+    "resolution_hours": 24 * 365,
+}
+POLICY_FIELDS = (
+    "reason",
+    "priority",
+    "first_response_minutes",
+    "evidence_hours",
+    "resolution_hours",
+)
+
+
+def _policy_snapshot(policy: SlaPolicy) -> dict[str, Any]:
+    return {name: getattr(policy, name) for name in POLICY_FIELDS}
+
+
+def _clean_policy(fields: dict[str, Any]) -> dict[str, Any]:
+    """The given fields, checked: InvalidInput names the first bad one."""
+    clean: dict[str, Any] = {}
+    if "reason" in fields:
+        reason = fields["reason"]
+        if reason != SlaPolicy.ANY_REASON and reason not in Appeal.Reason.values:
+            raise InvalidInput(
+                _('The reason is "*" (any) or an appeal reason code.'), field="reason"
+            )
+        clean["reason"] = reason
+    if "priority" in fields:
+        priority = fields["priority"]
+        if priority is not None and (
+            isinstance(priority, bool)
+            or not isinstance(priority, int)
+            or priority not in Appeal.Priority.values
+        ):
+            raise InvalidInput(_("The priority is null (any) or 0 to 3."), field="priority")
+        clean["priority"] = priority
+    limits = {**POLICY_LIMITS, "evidence_hours": 24 * settings.EVIDENCE_DEADLINE_MAX_DAYS}
+    for name, most in limits.items():
+        if name not in fields:
+            continue
+        value = fields[name]
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= most:
+            raise InvalidInput(_("A whole number from 1 to %(most)d.") % {"most": most}, field=name)
+        clean[name] = value
+    return clean
+
+
+def sla_policy_save(
+    *, actor: AbstractBaseUser | None, policy: SlaPolicy | None = None, **fields: Any
+) -> SlaPolicy:
+    """Create (policy=None: every field but priority is needed) or change a policy; team
+    leads only, audited like the admin's edits. A second policy for the same reason and
+    priority is a Conflict. Appeals keep the due times they opened with."""
+    if actor is None or not roles.has(actor, roles.MANAGE_FLOOR):
+        raise NotAllowed(_("Only team leads may change SLA policies."))
+    unknown = sorted(set(fields) - set(POLICY_FIELDS))
+    if unknown:
+        raise InvalidInput(_("Unknown field."), field=unknown[0])
+    clean = _clean_policy(fields)
+    creating = policy is None
+    if creating:
+        missing = [n for n in POLICY_FIELDS if n != "priority" and n not in clean]
+        if missing:
+            raise InvalidInput(_("This field is required."), field=missing[0])
+        policy = SlaPolicy()
+    before = {} if creating else _policy_snapshot(policy)
+    for name, value in clean.items():
+        setattr(policy, name, value)
+    clash = SlaPolicy.objects.filter(reason=policy.reason, priority=policy.priority)
+    if policy.pk is not None:
+        clash = clash.exclude(pk=policy.pk)
+    if clash.exists():
+        raise Conflict(_("A policy for this reason and priority already exists."), field="reason")
+    after = _policy_snapshot(policy)
+    changed = [n for n in POLICY_FIELDS if creating or before[n] != after[n]]
+    try:
+        with transaction.atomic():
+            policy.save()
+            if changed:
+                audit_record(
+                    actor=actor,
+                    action="slapolicy.created" if creating else "slapolicy.updated",
+                    obj=policy,
+                    before={n: before[n] for n in changed} if before else {},
+                    after={n: after[n] for n in changed},
+                )
+    except IntegrityError:
+        # Another lead saved the same reason and priority a moment earlier.
+        raise Conflict(
+            _("A policy for this reason and priority already exists."), field="reason"
+        ) from None
+    return policy
+
+
+def sla_policy_delete(*, actor: AbstractBaseUser | None, policy: SlaPolicy) -> None:
+    """Remove a policy; appeals opened under it keep their due times. Without any policy
+    the settings' deadlines apply (policy_for)."""
+    if actor is None or not roles.has(actor, roles.MANAGE_FLOOR):
+        raise NotAllowed(_("Only team leads may change SLA policies."))
+    with transaction.atomic():
+        audit_record(
+            actor=actor, action="slapolicy.deleted", obj=policy, before=_policy_snapshot(policy)
+        )
+        policy.delete()
