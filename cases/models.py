@@ -370,6 +370,14 @@ class Appeal(models.Model):
             ),
             models.Index(fields=["crypto_amount", "id"], name="appeal_amount"),
             models.Index(fields=["last_party_message_at", "id"], name="appeal_last_msg"),
+            # The escalation matrix's conditions on risk and on missed deadlines read a few
+            # active appeals out of a million (tests/benchmarks/bench_floor.py).
+            models.Index(fields=["risk_score", "id"], condition=ACTIVE, name="appeal_active_risk"),
+            models.Index(
+                fields=["evidence_missed_at"],
+                condition=Q(evidence_missed_at__isnull=False),
+                name="appeal_evidence_missed",
+            ),
             # The assignment tick takes the most urgent unassigned open appeals first.
             models.Index(
                 models.F("priority").desc(),

@@ -36,3 +36,30 @@ def event_emit(*, type: str, data: dict[str, Any], appeal: Appeal | None = None)
         # then, and its request must still succeed; the sweep delivers the event later.
         transaction.on_commit(lambda: enqueue(DISPATCH_EVENT, str(event.id)))
     return event
+
+
+def event_emit_many(
+    *, type: str, items: list[tuple[Appeal | None, dict[str, Any]]]
+) -> list[OutboxEvent]:
+    """event_emit for many events of one type: one insert of the events and one of their
+    deliveries, whatever their number."""
+    require_transaction("event_emit_many")
+    if not items:
+        return []
+    events = [
+        OutboxEvent(
+            type=type, data=json.loads(json.dumps(data, cls=DjangoJSONEncoder)), appeal=appeal
+        )
+        for appeal, data in items
+    ]
+    OutboxEvent.objects.bulk_create(events)
+    subscribers = [s for s in WebhookSubscriber.objects.filter(active=True) if s.wants(type)]
+    WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(event=event, subscriber=s, next_attempt_at=event.created_at)
+        for event in events
+        for s in subscribers
+    )
+    if subscribers:
+        ids = [str(e.id) for e in events]
+        transaction.on_commit(lambda: [enqueue(DISPATCH_EVENT, i) for i in ids])
+    return events

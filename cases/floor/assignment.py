@@ -6,16 +6,14 @@ limit. High value (at or above the asset's four-eyes threshold) or high risk
 its `assignment_note` says why. At shift end the owner's open and in-review cases go back
 to the pool; those awaiting evidence stay.
 
-Concurrency: every assignment is its own short transaction. It locks the chosen person's
-profile row and counts their open cases again under that lock, in one statement (SKIP
-LOCKED: someone another tick is assigning to right now is passed over for the next best,
-so ticks never wait for each other's people and cannot deadlock on them): two ticks at
-once never take anyone over their limit. Then `lifecycle.appeal_assign` locks the appeal
-and refuses one that is no longer open and unassigned (claimed, or assigned by the other
-tick a moment ago), so none is assigned twice. No lock is held across assignments, so a
-tick holds the audit chain's head (which every desk action appends to) for one
-assignment at a time. Each assignment has its audit entry and an `assigned_to_you`
-notification.
+Concurrency: a batch is chosen in Python from one read of the floor, then written in one
+transaction: it locks the profile rows of the people it chose (FOR UPDATE, in id order, so
+two ticks queue on the first person they share and cannot deadlock), counts their open
+cases again under those locks and keeps only what still fits, so two ticks at once never
+take anyone over their limit. `lifecycle.appeal_assign_many` then locks the appeals FOR
+UPDATE SKIP LOCKED and takes only those still open and unassigned, so none is assigned
+twice; each assignment gets its audit entry, status row, event and `assigned_to_you`
+notification, in a fixed number of statements for the whole batch.
 """
 
 from __future__ import annotations
@@ -25,8 +23,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Count, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -73,7 +70,7 @@ def _primary(code: str) -> str:
 def _speaks(person: OnShift, language: str) -> bool:
     """Same primary language ("zh-TW" is spoken by someone who lists "zh")."""
     lang = _primary(language)
-    return bool(lang) and lang in {_primary(x) for x in person.languages}
+    return bool(lang) and lang in person.primary_languages
 
 
 def choose(appeal: Appeal, floor: list[OnShift]) -> tuple[OnShift | None, str]:
@@ -147,52 +144,56 @@ def _candidates(appeal_ids: list[int] | None, limit: int) -> list[Appeal]:
     )
 
 
-def _recount(person: OnShift) -> bool:
-    """Lock the person's profile row and read their open cases again under it, in one
-    statement. False if another tick holds that row right now: this appeal goes to
-    someone else (a tick never waits for a person, so two ticks cannot deadlock)."""
-    open_cases = (
-        Appeal.objects.filter(assignee_id=OuterRef("user_id"), status__in=Appeal.ACTIVE_STATUSES)
-        .order_by()
-        .values("assignee_id")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    row = (
-        _skip_locked(StaffProfile.objects.filter(user_id=person.user.pk))
-        .annotate(n=Coalesce(Subquery(open_cases), 0))
-        .values_list("n", flat=True)
-        .first()
-    )
-    if row is None:
-        return False
-    person.open_cases = row
-    return True
+def _lock_and_recount(people: list[OnShift]) -> None:
+    """Lock the profile rows of these people (in id order: two ticks queue on the first
+    person they share and cannot deadlock) and read their open cases again under the
+    lock. A second tick at the same moment waits here, then counts what the first one
+    assigned: nobody goes over their limit."""
+    ids = sorted(p.user.pk for p in people)
+    list(StaffProfile.objects.select_for_update().filter(user_id__in=ids).order_by("user_id"))
+    counts = open_case_counts(ids)
+    for person in people:
+        person.open_cases = counts.get(person.user.pk, 0)
 
 
-def _assign_one(appeal: Appeal, floor: list[OnShift]) -> tuple[bool, str]:
-    """Assign one appeal in its own transaction: (assigned, why not). Why not is "" when
-    the appeal is gone (claimed, assigned by another tick, closed): appeal_assign, under
-    the appeal's lock, refuses one that is no longer open and unassigned."""
-    try:
-        with transaction.atomic():
-            tried: set[int] = set()
-            while True:
-                person, why = choose(appeal, [p for p in floor if p.user.pk not in tried])
-                if person is None:
-                    return False, (str(LIMIT_NOTE) if tried else why)
-                if _recount(person) and person.free > 0:
-                    break
-                # Another tick is assigning to them, or filled them up meanwhile: the next
-                # best (with this one's count now true).
-                tried.add(person.user.pk)
-            lifecycle.appeal_assign(
-                appeal_id=appeal.pk, assignee=person.user, actor=None, by_floor="auto"
-            )
-    except DomainError:
-        return False, ""
-    person.open_cases += 1
-    return True, ""
+def _assign_batch(
+    candidates: list[Appeal], floor: list[OnShift]
+) -> tuple[int, dict[str, list[int]]]:
+    """Choose for every candidate, then write the whole batch in one transaction: lock
+    and recount the chosen people, keep what still fits, and assign through
+    lifecycle.appeal_assign_many (which takes only appeals still open and unassigned).
+    Returns (assigned, {why nobody fits: [appeal ids]})."""
+    notes: dict[str, list[int]] = {}
+    with transaction.atomic():
+        chosen: list[tuple[Appeal, OnShift]] = []
+        for appeal in candidates:
+            person, why = choose(appeal, floor)
+            if person is None:
+                notes.setdefault(str(why), []).append(appeal.pk)
+                continue
+            person.open_cases += 1  # tentatively: the next choice sees this one
+            chosen.append((appeal, person))
+        people = list({p.user.pk: p for _a, p in chosen}.values())
+        if not people:
+            return 0, notes
+        _lock_and_recount(people)
+        room = {p.user.pk: p.free for p in people}
+        fits = []
+        for appeal, person in chosen:
+            if room[person.user.pk] > 0:
+                room[person.user.pk] -= 1
+                fits.append((appeal.pk, person.user))
+            else:
+                # Another tick (or a claim) filled them meanwhile; the next tick retries.
+                notes.setdefault(str(LIMIT_NOTE), []).append(appeal.pk)
+        assigned = lifecycle.appeal_assign_many(assignments=fits, by_floor="auto")
+        taken = {}
+        for appeal_id, user in fits:
+            if appeal_id in set(assigned):
+                taken[user.pk] = taken.get(user.pk, 0) + 1
+        for person in people:
+            person.open_cases += taken.get(person.user.pk, 0)
+    return len(assigned), notes
 
 
 def assign_tick(
@@ -206,17 +207,11 @@ def assign_tick(
     floor = _floor(at)
     if appeal_ids is None:
         outcome.handed_back = _hand_back(floor, at)
-    notes: dict[str, list[int]] = {}
-    for appeal in _candidates(appeal_ids, limit):
-        try:
-            assigned, why = _assign_one(appeal, floor)
-        except DatabaseError:
-            # A deadlock victim or a lost connection: this appeal waits for the next tick.
-            continue
-        if assigned:
-            outcome.assigned += 1
-        elif why:
-            notes.setdefault(str(why), []).append(appeal.pk)
+    try:
+        outcome.assigned, notes = _assign_batch(_candidates(appeal_ids, limit), floor)
+    except DatabaseError:
+        # A deadlock victim or a lost connection: the batch waits for the next tick.
+        return outcome
     for why, ids in notes.items():
         with transaction.atomic():
             lifecycle.appeal_note_assignment(ids, why)

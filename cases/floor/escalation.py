@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from arbitration.exceptions import Conflict, DomainError, InvalidInput
 from cases import lifecycle, roles, sla
 from cases.audit import audit_record
-from cases.models import Appeal, AppealEscalation, EscalationRule
+from cases.models import ACTIVE, Appeal, AppealEscalation, EscalationRule
 from cases.notifications import role_members
 
 S = Appeal.Status
@@ -116,13 +116,16 @@ def rule_q(conditions: dict[str, Any], at: datetime) -> Q:
 
 
 def matching(rule: EscalationRule, at: datetime):
-    """Active appeals this rule matches and has not escalated yet, oldest first."""
+    """Active appeals this rule matches and has not escalated yet (pending approval
+    excepted: a verdict is waiting on a second pair of eyes already)."""
     done = AppealEscalation.objects.filter(rule=rule, appeal=OuterRef("pk"))
+    # ACTIVE, word for word, so the planner can use the partial indexes over the active
+    # appeals; no ORDER BY, so a LIMIT stops at the first matches an index finds.
     return (
-        Appeal.objects.filter(status__in=ESCALATABLE)
+        Appeal.objects.filter(ACTIVE)
+        .exclude(status=S.PENDING_APPROVAL)
         .filter(rule_q(rule.conditions, at))
         .exclude(Exists(done))
-        .order_by("id")
     )
 
 
@@ -137,20 +140,18 @@ def escalation_sweep(at: datetime | None = None) -> int:
     share = max(1, min(BATCH, SWEEP_LIMIT // max(1, len(rules))))
     for rule in rules:
         ids = list(matching(rule, at).values_list("pk", flat=True)[:share])
-        if ids and rule.target_role not in members:
+        if not ids:
+            continue
+        if rule.target_role not in members:
             members[rule.target_role] = role_members(rule.target_role)
-        for appeal_id in ids:
-            try:
-                if lifecycle.appeal_escalate_by_rule(
-                    appeal_id=appeal_id,
-                    rule_id=rule.pk,
-                    at=at,
-                    rule=rule,
-                    recipients=members[rule.target_role],
-                ):
-                    made += 1
-            except (DomainError, IntegrityError):
-                continue  # another tick escalated it first
+        try:
+            made += len(
+                lifecycle.appeal_escalate_by_rule(
+                    rule=rule, appeal_ids=ids, at=at, recipients=members[rule.target_role]
+                )
+            )
+        except (DomainError, IntegrityError, DatabaseError):
+            continue  # another sweep got there first: the next tick retries the rest
     return made
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -20,6 +21,7 @@ from django.db.models import Count, Prefetch
 from django.utils import timezone
 
 from cases import roles
+from cases.languages import language_key
 from cases.models import Absence, Appeal, Shift, StaffProfile
 
 Window = tuple[datetime, datetime]
@@ -70,6 +72,11 @@ class OnShift:
     next_start: datetime | None = None
     absent: Absence | None = None
     windows: list[Window] = field(default_factory=list)
+
+    @cached_property
+    def primary_languages(self) -> frozenset[str]:
+        """The primary subtags of the languages spoken ("zh" for "zh-hans")."""
+        return frozenset(language_key(x).split("-", 1)[0] for x in self.languages)
 
     @property
     def scheduled(self) -> bool:

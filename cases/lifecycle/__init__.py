@@ -18,6 +18,7 @@ from .accounts import account_action_take
 from .appeals import (
     URGENT_REASONS,
     appeal_assign,
+    appeal_assign_many,
     appeal_cancel,
     appeal_claim,
     appeal_claim_next,
@@ -84,6 +85,7 @@ __all__ = [
     "account_action_take",
     "amount_needs_four_eyes",
     "appeal_assign",
+    "appeal_assign_many",
     "appeal_cancel",
     "appeal_claim",
     "appeal_claim_next",

@@ -7,10 +7,11 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from arbitration.db import require_transaction
 from arbitration.exceptions import Conflict, InvalidInput, InvalidTransition
 from arbitration.jobs import enqueue_on_commit
 from cases import roles, sla
@@ -36,7 +37,7 @@ from . import guards
 from .four_eyes import amount_needs_four_eyes
 from .locks import lock_appeal
 from .messages import desk_message_send
-from .transitions import Actor, transition
+from .transitions import Actor, transition, transition_many
 
 S = Appeal.Status
 URGENT_REASONS = frozenset({Appeal.Reason.ACCOUNT_COMPROMISED, Appeal.Reason.FRAUD_SCAM})
@@ -288,6 +289,55 @@ def appeal_assign(
                 data={"by": actor.get_username() if actor else "", "why": by_floor},
             )
     return appeal
+
+
+def appeal_assign_many(
+    *, assignments: list[tuple[int, AbstractBaseUser]], by_floor: str = "auto"
+) -> list[int]:
+    """The floor's batch: appeal_assign(by_floor=...) for each (appeal id, person), with
+    the same status rows, audit entries, events and assigned_to_you notifications, in a
+    fixed number of statements. Only appeals still open and unassigned are taken (each
+    locked; one another transaction holds is left for the next tick). The caller has
+    checked that each person takes cases and has room. Returns the ids assigned."""
+    require_transaction("appeal_assign_many")
+    if not assignments:
+        return []
+    rows = Appeal.objects.filter(
+        pk__in=[appeal_id for appeal_id, _user in assignments],
+        status=S.OPEN,
+        assignee__isnull=True,
+    ).select_related("order")
+    if connection.features.has_select_for_update_skip_locked:
+        rows = rows.select_for_update(skip_locked=True, of=("self",))
+    else:
+        rows = rows.select_for_update()
+    locked = {appeal.pk: appeal for appeal in rows}
+    moves = [
+        (locked[appeal_id], {"assignee": user})
+        for appeal_id, user in assignments
+        if appeal_id in locked
+    ]
+    transition_many(
+        moves,
+        S.IN_REVIEW,
+        actor=None,
+        action="appeal.assigned",
+        responds=False,
+        audit_extra={"by_floor": by_floor},
+    )
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                user=user,
+                kind=Notification.Kind.ASSIGNED_TO_YOU,
+                appeal=appeal,
+                data={"by": "", "why": by_floor},
+            )
+            for appeal, fields in moves
+            for user in [fields["assignee"]]
+        ]
+    )
+    return [appeal.pk for appeal, _fields in moves]
 
 
 def appeal_note_assignment(appeal_ids: list[int], note: str) -> int:
@@ -552,37 +602,89 @@ def appeal_escalate(
 
 def appeal_escalate_by_rule(
     *,
-    appeal_id: int,
-    rule_id: int,
+    rule,
+    appeal_ids: list[int],
     at: datetime | None = None,
-    rule=None,
     recipients: list[int] | None = None,
-) -> bool:
-    """The escalation matrix sends a case up: once per rule and appeal (the unique index
-    is the last word), to the rule's target role, with the rule's name as the reason.
-    False if this rule already escalated it or the case is past escalating. A sweep
-    passes the `rule` it read and the target role's members (`recipients`) once for all
-    its appeals."""
-    from cases.models import EscalationRule
-
+) -> list[int]:
+    """The escalation matrix sends cases up: once per rule and appeal (the unique index is
+    the last word), to the rule's target role, with the rule's name as the reason. Each
+    gets what a manual escalation writes (escalation row, status row, audit entry,
+    appeal.status_changed when its status changes, escalated_to_you for the role), the
+    whole batch in a fixed number of statements. Appeals another transaction holds, past
+    escalating, or already escalated by this rule are left out. `recipients` are the
+    target role's members, read once by a sweep. Returns the ids escalated."""
+    at = at or timezone.now()
+    reason = _("Escalation rule: %(name)s") % {"name": rule.name}
     with transaction.atomic():
-        appeal = lock_appeal(appeal_id)
-        if rule is None or rule.pk != rule_id:
-            rule = EscalationRule.objects.get(pk=rule_id)
-        if appeal.status not in (S.OPEN, S.IN_REVIEW, S.AWAITING_EVIDENCE, S.ESCALATED):
-            return False
-        if AppealEscalation.objects.filter(appeal=appeal, rule=rule).exists():
-            return False
-        _escalate(
-            appeal,
-            actor=None,
-            reason=_("Escalation rule: %(name)s") % {"name": rule.name},
-            target_role=rule.target_role,
-            rule=rule,
-            at=at,
-            recipients=recipients,
+        rows = Appeal.objects.filter(
+            pk__in=appeal_ids,
+            status__in=(S.OPEN, S.IN_REVIEW, S.AWAITING_EVIDENCE, S.ESCALATED),
+        ).select_related("order")
+        if connection.features.has_select_for_update_skip_locked:
+            rows = rows.select_for_update(skip_locked=True, of=("self",))
+        else:
+            rows = rows.select_for_update()
+        appeals = list(rows)
+        # Read after the locks: a sweep that escalated one of these a moment ago held its
+        # lock until it committed, so its escalation row is visible now.
+        done = set(
+            AppealEscalation.objects.filter(
+                rule=rule, appeal_id__in=[a.pk for a in appeals]
+            ).values_list("appeal_id", flat=True)
         )
-    return True
+        appeals = [a for a in appeals if a.pk not in done]
+        if not appeals:
+            return []
+        AppealEscalation.objects.bulk_create(
+            [
+                AppealEscalation(
+                    appeal=a,
+                    rule=rule,
+                    rule_name=rule.name,
+                    reason=reason,
+                    target_role=rule.target_role,
+                    at=at,
+                )
+                for a in appeals
+            ]
+        )
+        fields = {
+            "escalated_at": at,
+            "escalation_reason": reason,
+            "escalation_rule_name": rule.name,
+            "escalation_target_role": rule.target_role,
+        }
+        extra = {"rule": rule.name, "target_role": rule.target_role}
+        # A case sent up leaves its owner; one already up only changes who it waits for.
+        for group, more in (
+            ([a for a in appeals if a.status != S.ESCALATED], {"assignee": None}),
+            ([a for a in appeals if a.status == S.ESCALATED], {}),
+        ):
+            transition_many(
+                [(a, {**fields, **more}) for a in group],
+                S.ESCALATED,
+                actor=None,
+                action="appeal.escalated",
+                comment=reason,
+                audit_extra=extra,
+            )
+        people = role_members(rule.target_role) if recipients is None else recipients
+        Notification.objects.bulk_create(
+            [
+                Notification(
+                    user_id=user_id,
+                    kind=Notification.Kind.ESCALATED_TO_YOU,
+                    appeal=a,
+                    data={"reason": reason, "rule": rule.name},
+                    key=f"escalated:{a.pk}:{rule.pk}",
+                )
+                for a in appeals
+                for user_id in people
+            ],
+            ignore_conflicts=True,
+        )
+    return [a.pk for a in appeals]
 
 
 def _escalate(

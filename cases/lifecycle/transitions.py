@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -10,9 +11,9 @@ from django.utils.translation import gettext as _
 
 from arbitration.exceptions import InvalidTransition
 from cases import roles, sla
-from cases.audit import audit_record
+from cases.audit import audit_record_many
 from cases.models import Appeal, AppealStatusChange, EvidenceRequest
-from cases.outbox import event_emit
+from cases.outbox import event_emit_many
 
 S = Appeal.Status
 Actor = AbstractBaseUser | None
@@ -50,6 +51,10 @@ def transition_refusal(appeal: Appeal, to: str) -> InvalidTransition | None:
     )
 
 
+# Statuses that end the wait for a party (a decision) or every clock (closed).
+CLOCK_STOPPING = frozenset({S.PENDING_APPROVAL, *Appeal.CLOSED_STATUSES})
+
+
 def _clocks_follow(appeal: Appeal, was: str, now) -> None:
     """Keep the clocks true to the new status: a decision ends the wait for evidence (what
     was still asked for is closed, not missed); a case nobody waits on any more runs its
@@ -70,22 +75,54 @@ def _snapshot(appeal: Appeal) -> dict[str, Any]:
     return {"status": appeal.status, "assignee": appeal.assignee_id}
 
 
-def transition(
+@dataclass
+class _Move:
+    """One appeal's transition, worked out before it is written."""
+
+    appeal: Appeal
+    was: dict[str, Any]
+    changes: dict[str, Any]
+    after: dict[str, Any]
+    comment: str
+
+    @property
+    def status_changed(self) -> bool:
+        return self.was["status"] != self.appeal.status
+
+    def status_row(self, actor: Actor, now) -> AppealStatusChange:
+        return AppealStatusChange(
+            appeal=self.appeal,
+            from_status=self.was["status"],
+            to_status=self.appeal.status,
+            actor=actor,
+            comment=self.comment,
+            created_at=now,
+        )
+
+    def event_data(self) -> dict[str, Any]:
+        return {
+            "appeal": self.appeal.pk,
+            "order": self.appeal.order.external_id,
+            "from_status": self.was["status"],
+            "status": self.appeal.status,
+        }
+
+
+def _plan(
     appeal: Appeal,
     to: str,
     *,
     actor: Actor,
-    action: str,
-    comment: str = "",
-    fields: dict[str, Any] | None = None,
-    audit_extra: dict[str, Any] | None = None,
-    responds: bool = True,
-) -> None:
-    """Move the (locked) appeal to `to`, with its status row, audit entry and event."""
+    now,
+    comment: str,
+    fields: dict[str, Any] | None,
+    audit_extra: dict[str, Any] | None,
+    responds: bool,
+) -> _Move:
+    """Check the table and set the new values on the appeal (not yet saved)."""
     refusal = transition_refusal(appeal, to)
     if refusal is not None:
         raise refusal
-    now = timezone.now()
     before = _snapshot(appeal)
     changes = dict(fields or {})
     if to != appeal.status:
@@ -107,33 +144,99 @@ def transition(
             changes["assignment_note"] = ""
     for name, value in changes.items():
         setattr(appeal, name, value)
-    appeal.save(update_fields=[*changes, "updated_at"])
-    _clocks_follow(appeal, before["status"], now)
-    after = _snapshot(appeal)
-    audit_record(
+    after = {
+        **_snapshot(appeal),
+        **(audit_extra or {}),
+        **({"comment": comment} if comment else {}),
+    }
+    return _Move(appeal, before, changes, after, comment)
+
+
+def transition(
+    appeal: Appeal,
+    to: str,
+    *,
+    actor: Actor,
+    action: str,
+    comment: str = "",
+    fields: dict[str, Any] | None = None,
+    audit_extra: dict[str, Any] | None = None,
+    responds: bool = True,
+) -> None:
+    """Move the (locked) appeal to `to`, with its status row, audit entry and event."""
+    transition_many(
+        [(appeal, fields or {})],
+        to,
         actor=actor,
         action=action,
-        obj=appeal,
-        appeal=appeal,
-        before=before,
-        after={**after, **(audit_extra or {}), **({"comment": comment} if comment else {})},
+        comment=comment,
+        audit_extra=audit_extra,
+        responds=responds,
     )
-    if before["status"] != appeal.status:
-        AppealStatusChange.objects.create(
-            appeal=appeal,
-            from_status=before["status"],
-            to_status=appeal.status,
+
+
+def transition_many(
+    moves: list[tuple[Appeal, dict[str, Any]]],
+    to: str,
+    *,
+    actor: Actor,
+    action: str,
+    comment: str = "",
+    audit_extra: dict[str, Any] | None = None,
+    responds: bool = True,
+) -> None:
+    """Move each (locked) appeal to `to`, each with its status row, audit entry (chained
+    in order) and event, in a fixed number of statements whatever their number: one
+    appeal (`transition`) or a floor tick's batch."""
+    if not moves:
+        return
+    now = timezone.now()
+    planned = [
+        _plan(
+            appeal,
+            to,
             actor=actor,
+            now=now,
             comment=comment,
-            created_at=now,
+            fields=fields,
+            audit_extra=audit_extra,
+            responds=responds,
         )
-        event_emit(
-            type="appeal.status_changed",
-            appeal=appeal,
-            data={
-                "appeal": appeal.pk,
-                "order": appeal.order.external_id,
-                "from_status": before["status"],
-                "status": appeal.status,
-            },
-        )
+        for appeal, fields in moves
+    ]
+    # What every appeal gets alike is one UPDATE; what differs (the assignee) one
+    # bulk_update over just those columns.
+    names = sorted({name for move in planned for name in move.changes})
+    first = planned[0].changes
+    same = {
+        n: first[n]
+        for n in names
+        if all(n in m.changes and m.changes[n] == first[n] for m in planned)
+    }
+    differ = [n for n in names if n not in same]
+    for move in planned:
+        move.appeal.updated_at = now
+    Appeal.objects.filter(pk__in=[m.appeal.pk for m in planned]).update(**same, updated_at=now)
+    if differ:
+        Appeal.objects.bulk_update([m.appeal for m in planned], differ)
+    for move in planned:
+        if move.appeal.paused or move.appeal.status in CLOCK_STOPPING:
+            _clocks_follow(move.appeal, move.was["status"], now)
+    audit_record_many(
+        [
+            {
+                "actor": actor,
+                "action": action,
+                "obj": m.appeal,
+                "appeal": m.appeal,
+                "before": m.was,
+                "after": m.after,
+            }
+            for m in planned
+        ]
+    )
+    changed = [m for m in planned if m.status_changed]
+    AppealStatusChange.objects.bulk_create([m.status_row(actor, now) for m in changed])
+    event_emit_many(
+        type="appeal.status_changed", items=[(m.appeal, m.event_data()) for m in changed]
+    )

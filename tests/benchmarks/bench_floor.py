@@ -15,7 +15,8 @@ Setup (skipped with --no-setup, and idempotent otherwise):
     holds `--open` unassigned open appeals; the demo's own staff are taken off the rota
     (their shifts deleted) so the tick measures assignment, not a one-off hand-back of the
     seed's thousands of cases;
-  * three escalation rules (`bench: ...`): risk at or above 95, chargebacks of 5,000 or
+  * four escalation rules (`bench: ...`): USDT of 1,000 or more (matches tens of
+    thousands: a full budget of escalations every round), risk at or above 95, chargebacks of 5,000 or
     more, and evidence deadlines missed.
 
 Then, `--repeat` times: one `assign_tick()` (at most BATCH assignments) and one
@@ -62,6 +63,9 @@ RULES = [
         "team_lead",
     ),
     ("bench: missed deadlines", {"evidence_deadline_missed": True}, "team_lead"),
+    # Matches tens of thousands of active appeals: every round has a full budget of
+    # escalations to write, so the sweep is measured doing work, not only looking.
+    ("bench: large USDT", {"asset": "USDT", "min_crypto_amount": "1000"}, "senior_arbitrator"),
 ]
 
 

@@ -51,6 +51,19 @@ READ_CASES = {
     "cases.accountaction",
     "evidence.evidence",
 }
+# The floor: rotas, SLA policies, the escalation matrix, incidents, party clocks.
+FLOOR = {
+    "cases.staffprofile",
+    "cases.shift",
+    "cases.absence",
+    "cases.slapolicy",
+    "cases.evidencerequest",
+    "cases.escalationrule",
+    "cases.appealescalation",
+    "cases.incident",
+    "cases.clockpause",
+}
+READ_CASES |= FLOOR
 HISTORY = {"cases.auditentry", "cases.outboxevent"}
 WEBHOOKS = {"cases.webhooksubscriber", "cases.webhookdelivery"}
 # What each role finds in the admin, and nothing else.
@@ -73,6 +86,10 @@ EDITABLE = {
         "cases.penaltyrule",
         "cases.watchkeyword",
         "cases.webhooksubscriber",
+        # The SLA policies and the escalation matrix (rotas, incidents and clocks are read
+        # only here: their pages audit and return cases to the pool).
+        "cases.slapolicy",
+        "cases.escalationrule",
     },
 }
 
