@@ -220,7 +220,7 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
         except lifecycle.StaleAppeal:
             refused.append(_("#%(id)s changed since the page was drawn") % {"id": appeal_id})
         except DomainError as error:
-            refused.append(f"#{appeal_id}: {error.message}")
+            refused.append(f"#{appeal_id}: {str(error.message).rstrip('.。')}")
         else:
             done.append(appeal_id)
     if assignee is None:

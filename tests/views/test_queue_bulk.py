@@ -60,7 +60,8 @@ def test_one_refusal_stops_nothing_else_and_says_why(client, senior, arbitrator,
 
     (message,) = said(response)
     assert message.startswith("3 assigned to arbitrator2, 1 refused: ")
-    assert f"#{escalated.pk}: arbitrator2 does not take escalated appeals." in message
+    assert f"#{escalated.pk}: arbitrator2 does not take escalated appeals" in message
+    assert ".;" not in message
     escalated.refresh_from_db()
     assert escalated.assignee_id is None
 
