@@ -22,7 +22,7 @@ from arbitration.admin import NoDeleteAdmin, ReadOnlyAdmin, ReadOnlyInline
 from arbitration.exceptions import DomainError
 from arbitration.jobs import enqueue_on_commit
 
-from . import roles
+from . import roles, sla
 from .audit import audit_record
 from .floor import escalation
 from .models import (
@@ -242,8 +242,23 @@ class RuleForm(forms.ModelForm):
         return code
 
 
+class DomainErrorsAsMessages:
+    """A save the owning service refuses under its lock (a verdict citing the rule that
+    commits while the form was open, a policy another lead saved meanwhile) is said on the
+    page, with nothing saved, not a 500."""
+
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any):
+        # A verdict citing the rule may commit while the form was open (rule_save then
+        # refuses the rename): say so on the page, with nothing saved, not a 500.
+        try:
+            return super().changeform_view(request, *args, **kwargs)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(request.get_full_path())
+
+
 @admin.register(Rule)
-class RuleAdmin(NoDeleteAdmin):
+class RuleAdmin(DomainErrorsAsMessages, NoDeleteAdmin):
     """The rulebook: team leads edit it, audited. A cited rule keeps its code (retire it
     and add a new one); verdicts keep the title and text they cited."""
 
@@ -259,15 +274,6 @@ class RuleAdmin(NoDeleteAdmin):
 
     def save_model(self, request: HttpRequest, obj: Rule, form: forms.ModelForm, change: bool):
         rule_save(rule=obj, actor=request.user)
-
-    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any):
-        # A verdict citing the rule may commit while the form was open (rule_save then
-        # refuses the rename): say so on the page, with nothing saved, not a 500.
-        try:
-            return super().changeform_view(request, *args, **kwargs)
-        except DomainError as exc:
-            messages.error(request, exc.message)
-            return HttpResponseRedirect(request.get_full_path())
 
 
 @admin.register(CannedReply)
@@ -484,10 +490,34 @@ class AbsenceAdmin(ReadOnlyAdmin):
     search_fields = ("user__username",)
 
 
+class SlaPolicyForm(forms.ModelForm):
+    """The API's checks (cases.sla.sla_policy_save), as form errors."""
+
+    class Meta:
+        model = SlaPolicy
+        fields = (
+            "reason",
+            "priority",
+            "first_response_minutes",
+            "evidence_hours",
+            "resolution_hours",
+        )
+
+    def clean(self):
+        data = super().clean()
+        try:
+            sla.policy_fields_check({k: v for k, v in data.items() if k in self.Meta.fields})
+        except DomainError as exc:
+            self.add_error(exc.field if exc.field in self.Meta.fields else None, exc.message)
+        return data
+
+
 @admin.register(SlaPolicy)
-class SlaPolicyAdmin(AuditedAdmin):
+class SlaPolicyAdmin(DomainErrorsAsMessages, NoDeleteAdmin):
     """Deadlines per reason ("*": any) and priority (empty: any); the most specific wins
-    when an appeal opens. Team leads edit them, audited."""
+    when an appeal opens. Team leads edit them, audited, with the API's checks."""
+
+    form = SlaPolicyForm
 
     list_display = (
         "reason",
@@ -497,13 +527,12 @@ class SlaPolicyAdmin(AuditedAdmin):
         "resolution_hours",
         "updated_at",
     )
-    audit_fields = (
-        "reason",
-        "priority",
-        "first_response_minutes",
-        "evidence_hours",
-        "resolution_hours",
-    )
+
+    def save_model(self, request: HttpRequest, obj: SlaPolicy, form, change: bool):
+        fields = {k: form.cleaned_data[k] for k in SlaPolicyForm.Meta.fields}
+        existing = SlaPolicy.objects.get(pk=obj.pk) if change else None
+        saved = sla.sla_policy_save(actor=request.user, policy=existing, **fields)
+        obj.pk = saved.pk
 
 
 class EscalationRuleForm(forms.ModelForm):

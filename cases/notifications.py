@@ -129,3 +129,11 @@ def mark_read(user: AbstractBaseUser, ids: Iterable[int] | None = None) -> int:
     if ids is not None:
         rows = rows.filter(pk__in=list(ids))
     return rows.update(read_at=timezone.now())
+
+
+def approvals_settled(appeal_ids: list[int], *, at) -> int:
+    """The verdicts on these appeals no longer wait for a second pair of eyes: their
+    approval_waiting notifications stop asking (marked read for everyone)."""
+    return Notification.objects.filter(
+        appeal_id__in=appeal_ids, kind=K.APPROVAL_WAITING, read_at__isnull=True
+    ).update(read_at=at)

@@ -29,11 +29,37 @@ from .models import (
 )
 from .serializers import AwareDateTimeField
 
+# --- JSON types, strictly: "no", 0 and "5" are not booleans or numbers ----------------
+
+
+class StrictBooleanField(serializers.BooleanField):
+    default_error_messages = {"invalid": _("Must be true or false.")}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class StrictIntegerField(serializers.IntegerField):
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictFloatField(serializers.FloatField):
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, (int, float)):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 # --- staff ------------------------------------------------------------------------------
 
 
 class ShiftSerializer(serializers.Serializer):
-    weekday = serializers.IntegerField(min_value=0, max_value=6, help_text="0 is Monday.")
+    weekday = StrictIntegerField(min_value=0, max_value=6, help_text="0 is Monday.")
     start = serializers.CharField(max_length=5, help_text="HH:MM in the person's time zone.")
     end = serializers.CharField(
         max_length=5, help_text="HH:MM; at or before start, the shift ends the next day."
@@ -58,11 +84,11 @@ class StaffUpdateSerializer(serializers.Serializer):
     """PATCH: every field optional; what is left out stays as it is."""
 
     role = serializers.ChoiceField(choices=roles.Role.ALL, required=False)
-    active = serializers.BooleanField(required=False)
+    active = StrictBooleanField(required=False)
     languages = serializers.ListField(
         child=serializers.CharField(max_length=16), max_length=12, required=False
     )
-    max_open_cases = serializers.IntegerField(min_value=0, max_value=500, required=False)
+    max_open_cases = StrictIntegerField(min_value=0, max_value=500, required=False)
     time_zone = serializers.CharField(max_length=64, required=False)
     shifts = ShiftSerializer(many=True, max_length=MAX_SHIFTS, required=False)
 
@@ -85,12 +111,12 @@ class SlaPolicyInputSerializer(serializers.Serializer):
     reason = serializers.CharField(
         max_length=32, help_text='An appeal reason code, or "*" for any reason.'
     )
-    priority = serializers.IntegerField(
+    priority = StrictIntegerField(
         min_value=0, max_value=3, allow_null=True, required=False, help_text="null: any."
     )
-    first_response_minutes = serializers.IntegerField(min_value=1)
-    evidence_hours = serializers.IntegerField(min_value=1)
-    resolution_hours = serializers.IntegerField(min_value=1)
+    first_response_minutes = StrictIntegerField(min_value=1)
+    evidence_hours = StrictIntegerField(min_value=1)
+    resolution_hours = StrictIntegerField(min_value=1)
 
 
 # --- evidence requests ------------------------------------------------------------------
@@ -128,7 +154,7 @@ class EvidenceRequestSerializer(serializers.ModelSerializer):
 class EvidenceRequestInputSerializer(serializers.Serializer):
     party = serializers.ChoiceField(choices=Party.choices)
     what = serializers.CharField(max_length=SHORT_TEXT_MAX)
-    due_hours = serializers.FloatField(
+    due_hours = StrictFloatField(
         required=False,
         help_text="Hours the party has to answer (default: the SLA policy's evidence_hours); "
         "at least 1, at most EVIDENCE_DEADLINE_MAX_DAYS days.",
@@ -152,13 +178,13 @@ class EscalationConditionsSerializer(serializers.Serializer):
 
     asset = serializers.CharField(required=False, max_length=16)
     min_crypto_amount = serializers.CharField(required=False, help_text="A decimal string.")
-    min_risk_score = serializers.IntegerField(required=False, min_value=0, max_value=100)
+    min_risk_score = StrictIntegerField(required=False, min_value=0, max_value=100)
     reasons = serializers.ListField(
         child=serializers.CharField(), required=False, help_text="Appeal reason codes."
     )
-    sla_breached = serializers.BooleanField(required=False)
-    evidence_deadline_missed = serializers.BooleanField(required=False)
-    reopened = serializers.BooleanField(required=False)
+    sla_breached = StrictBooleanField(required=False)
+    evidence_deadline_missed = StrictBooleanField(required=False)
+    reopened = StrictBooleanField(required=False)
 
 
 def _holds_nul(value: object) -> bool:
@@ -193,7 +219,7 @@ class EscalationRuleSerializer(serializers.ModelSerializer):
 
 class EscalationRuleInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
-    active = serializers.BooleanField(required=False)
+    active = StrictBooleanField(required=False)
     conditions = ConditionsField(required=False)
     target_role = serializers.ChoiceField(choices=EscalationRule.Target.choices)
 

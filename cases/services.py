@@ -309,6 +309,13 @@ def service_account_issue_token(*, name: str) -> tuple[Token, bool]:
         user, created = User.objects.get_or_create(
             username=f"svc-{name}", defaults={"first_name": name[:150], "is_staff": False}
         )
+        if not created and not user.groups.filter(name=SERVICE_GROUP).exists():
+            # A person's account under that name: never turn it into a service account.
+            raise Conflict(
+                _("%(user)s is a person's account, not a service account.")
+                % {"user": user.get_username()},
+                field="name",
+            )
         if created:
             user.set_unusable_password()
             user.save(update_fields=["password"])

@@ -152,16 +152,20 @@ def pause_close(appeal: Appeal, pause: ClockPause, *, at: datetime) -> int:
         # already gave back.
         others = [(s, e) for pk, c, s, e in closed if c == pause.cause and pk != pause.pk]
         mine = (pause.started_at, at)
+
+        def lost(request: EvidenceRequest) -> int:
+            since = request.requested_at
+            return union_seconds(_clip([*others, mine], since)) - union_seconds(
+                _clip(others, since)
+            )
+
         for request in appeal.evidence_requests.filter(
             answered_at__isnull=True, missed_at__isnull=True
         ):
-            since = request.requested_at
-            lost = union_seconds(_clip([*others, mine], since)) - union_seconds(
-                _clip(others, since)
-            )
-            if lost > 0:
-                request.due_at += timedelta(seconds=lost)
+            if (seconds := lost(request)) > 0:
+                request.due_at += timedelta(seconds=seconds)
                 request.save(update_fields=["due_at"])
+        _revive_missed(appeal, pause, at, lost)
         sync_evidence_due(appeal)
     if appeal.clock_pauses.filter(ended_at__isnull=True).exists() or appeal.clock_paused_at is None:
         return 0
@@ -178,6 +182,28 @@ def pause_close(appeal: Appeal, pause: ClockPause, *, at: datetime) -> int:
         setattr(appeal, name, value)
     appeal.save(update_fields=[*fields, "updated_at"])
     return moved
+
+
+def _revive_missed(appeal: Appeal, pause: ClockPause, at: datetime, lost) -> None:
+    """A deadline missed while the incident lasted (declared late, say) was not the
+    party's fault: with the incident's time given back, a request whose new deadline is
+    after the moment it was marked missed waits again, the case's flag goes if nothing
+    else was missed, and the wait stops the resolution clock again. The case keeps its
+    status (it is back with its arbitrator, who sees the party's clock running)."""
+    revived = False
+    for request in appeal.evidence_requests.filter(missed_at__gte=pause.started_at):
+        seconds = lost(request)
+        due = request.due_at + timedelta(seconds=seconds)
+        if seconds > 0 and due > request.missed_at:
+            request.due_at, request.missed_at = due, None
+            request.save(update_fields=["due_at", "missed_at"])
+            revived = True
+    if not revived:
+        return
+    if not appeal.evidence_requests.filter(missed_at__isnull=False).exists():
+        appeal.evidence_missed_at = None
+        appeal.save(update_fields=["evidence_missed_at", "updated_at"])
+    pause_open(appeal, cause=ClockPause.Cause.EVIDENCE, at=at)
 
 
 def evidence_pause_close(appeal: Appeal, *, at: datetime) -> None:
@@ -296,7 +322,7 @@ def _policy_snapshot(policy: SlaPolicy) -> dict[str, Any]:
     return {name: getattr(policy, name) for name in POLICY_FIELDS}
 
 
-def _clean_policy(fields: dict[str, Any]) -> dict[str, Any]:
+def policy_fields_check(fields: dict[str, Any]) -> dict[str, Any]:
     """The given fields, checked: InvalidInput names the first bad one."""
     clean: dict[str, Any] = {}
     if "reason" in fields:
@@ -337,7 +363,7 @@ def sla_policy_save(
     unknown = sorted(set(fields) - set(POLICY_FIELDS))
     if unknown:
         raise InvalidInput(_("Unknown field."), field=unknown[0])
-    clean = _clean_policy(fields)
+    clean = policy_fields_check(fields)
     creating = policy is None
     if creating:
         missing = [n for n in POLICY_FIELDS if n != "priority" and n not in clean]

@@ -151,9 +151,18 @@ def _lock_and_recount(people: list[OnShift]) -> None:
     assigned: nobody goes over their limit."""
     ids = sorted(p.user.pk for p in people)
     list(StaffProfile.objects.select_for_update().filter(user_id__in=ids).order_by("user_id"))
+    # Read again under the locks what a lead may have changed since the floor was read
+    # (staff_update holds the same row): deactivated, moved out of a case-taking role, or
+    # a lower limit. Whoever no longer fits takes nothing from this batch.
+    limits = dict(
+        StaffProfile.objects.filter(
+            user_id__in=ids, user__is_active=True, user__groups__name__in=ASSIGNABLE_ROLES
+        ).values_list("user_id", "max_open_cases")
+    )
     counts = open_case_counts(ids)
     for person in people:
         person.open_cases = counts.get(person.user.pk, 0)
+        person.max_open = limits.get(person.user.pk, 0)
 
 
 def _assign_batch(

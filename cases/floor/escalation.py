@@ -9,6 +9,7 @@ few ticks instead of stalling one (each escalation is its own short transaction)
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -26,6 +27,7 @@ from cases.models import ACTIVE, Appeal, AppealEscalation, EscalationRule
 from cases.notifications import role_members
 
 S = Appeal.Status
+logger = logging.getLogger(__name__)
 # At most this many escalations per rule, and per sweep in all (see escalation_sweep).
 BATCH = 100
 SWEEP_LIMIT = 100
@@ -55,12 +57,21 @@ def validate_conditions(raw: Any) -> dict[str, Any]:
             amount = Decimal(str(value)) if isinstance(value, (str, int)) else None
         except InvalidOperation:
             amount = None
-        if amount is None or not amount.is_finite() or amount < 0 or isinstance(value, bool):
+        # What the amount column holds (28 digits, 8 after the point): a rule the
+        # database cannot compare with would stop every tick.
+        if (
+            amount is None
+            or isinstance(value, bool)
+            or not amount.is_finite()
+            or amount < 0
+            or amount >= Decimal(10) ** 20
+            or amount.as_tuple().exponent < -8
+        ):
             raise InvalidInput(
-                _('Give the amount as a decimal string, such as "10000".'),
+                _('Give the amount as a decimal string, such as "10000" (up to 8 decimals).'),
                 field="conditions.min_crypto_amount",
             )
-        clean["min_crypto_amount"] = str(amount)
+        clean["min_crypto_amount"] = f"{amount:f}"
     if "min_risk_score" in raw:
         score = raw["min_risk_score"]
         if not isinstance(score, int) or isinstance(score, bool) or not 0 <= score <= 100:
@@ -139,7 +150,14 @@ def escalation_sweep(at: datetime | None = None) -> int:
     # few ticks without starving the other rules or stalling the tick.
     share = max(1, min(BATCH, SWEEP_LIMIT // max(1, len(rules))))
     for rule in rules:
-        ids = list(matching(rule, at).values_list("pk", flat=True)[:share])
+        try:
+            with transaction.atomic():
+                ids = list(matching(rule, at).values_list("pk", flat=True)[:share])
+        except (DatabaseError, ArithmeticError, ValueError):
+            # A rule the database cannot evaluate (saved before its checks existed) is
+            # skipped, loudly; the others still run.
+            logger.exception("escalation rule %s (%r) cannot be evaluated", rule.pk, rule.name)
+            continue
         if not ids:
             continue
         if rule.target_role not in members:
@@ -178,6 +196,11 @@ def rule_save(
         name = (fields.get("name") or "").strip()
         if not name or len(name) > 100:
             raise InvalidInput(_("Give the rule a name (at most 100 characters)."), field="name")
+        clash = EscalationRule.objects.filter(name__iexact=name)
+        if rule.pk is not None:
+            clash = clash.exclude(pk=rule.pk)
+        if clash.exists():
+            raise Conflict(_("A rule with this name already exists."), field="name")
         rule.name = name
     if "conditions" in fields or rule.pk is None:
         rule.conditions = validate_conditions(fields.get("conditions", {}))

@@ -20,6 +20,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from arbitration.db import storable_moment
 from arbitration.exceptions import Conflict, InvalidInput
 from cases import lifecycle, roles, sla
 from cases.audit import audit_record
@@ -53,11 +54,14 @@ def incident_declare(
     if not title or len(title) > 200:
         raise InvalidInput(_("Give the incident a title (at most 200 characters)."), field="title")
     country = (country or "").strip().upper()
-    if country and (len(country) != 2 or not country.isalpha()):
+    if country and (len(country) != 2 or not (country.isascii() and country.isalpha())):
         raise InvalidInput(_("A country is a two-letter ISO code, such as NG."), field="country")
     payment_method = (payment_method or "").strip()
     if len(payment_method) > 64:
         raise InvalidInput(_("A payment method has at most 64 characters."), field="payment_method")
+    storable_moment(starts_at, field="starts_at")
+    if ends_at is not None:
+        storable_moment(ends_at, field="ends_at")
     now = timezone.now()
     if starts_at > now:
         raise InvalidInput(_("An incident is declared once it has begun."), field="starts_at")

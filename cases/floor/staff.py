@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from arbitration.db import storable_moment
 from arbitration.exceptions import Conflict, InvalidInput, NotAllowed
 from cases import lifecycle, roles
 from cases.audit import audit_record
@@ -58,7 +59,12 @@ def clean_languages(raw: Any) -> list[str]:
 
 
 def clean_time_zone(raw: Any) -> str:
-    if not isinstance(raw, str) or raw not in available_timezones():
+    # IANA's own aliases without a place ("localtime", "Factory") are no one's zone.
+    if (
+        not isinstance(raw, str)
+        or raw not in available_timezones()
+        or ("/" not in raw and raw != "UTC")
+    ):
         raise InvalidInput(
             _("%(tz)s is not an IANA time zone (such as Asia/Shanghai).") % {"tz": repr(raw)},
             field="time_zone",
@@ -77,7 +83,7 @@ def clean_max_open(raw: Any) -> int:
 def _hhmm(raw: Any, field: str) -> time:
     if isinstance(raw, time):
         return raw.replace(second=0, microsecond=0)
-    if not isinstance(raw, str) or not re.match(r"^\d{2}:\d{2}$", raw):
+    if not isinstance(raw, str) or not re.match(r"^[0-9]{2}:[0-9]{2}$", raw):
         raise InvalidInput(_("A time is HH:MM, such as 22:00."), field=field)
     hours, minutes = int(raw[:2]), int(raw[3:])
     if hours > 23 or minutes > 59:
@@ -220,7 +226,13 @@ def staff_create(
     if actor is not None:
         _require_lead(actor)
     User = get_user_model()
-    username = (username or "").strip()
+    # The name as it will be stored (NFKC: a full-width "ｌead" is "lead").
+    username = User.normalize_username((username or "").strip())
+    if username.lower().startswith("svc-"):
+        raise InvalidInput(
+            _("Names starting with svc- belong to the exchange's service accounts."),
+            field="username",
+        )
     if not username or len(username) > 150 or not re.match(r"^[\w.@+-]+$", username):
         raise InvalidInput(
             _("A user name is letters, digits and @ . + - _ (at most 150)."), field="username"
@@ -271,6 +283,8 @@ def absence_add(
     reason: str = "",
 ) -> Absence:
     actor = _require_lead(actor)
+    storable_moment(starts_at, field="starts_at")
+    storable_moment(ends_at, field="ends_at")
     if ends_at <= starts_at:
         raise InvalidInput(_("The absence must end after it starts."), field="ends_at")
     with transaction.atomic():

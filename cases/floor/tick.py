@@ -3,12 +3,17 @@ floor_tick` runs now. Each step is safe to run twice and at once (see each modul
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.utils import timezone
 
 from . import assignment, deadlines, escalation, incidents
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def floor_tick(at: datetime | None = None) -> dict[str, Any]:
@@ -18,11 +23,11 @@ def floor_tick(at: datetime | None = None) -> dict[str, Any]:
     assignment: a case a rule sends up goes to the senior queue directly, instead of
     being assigned to someone and taken away again in the same minute."""
     at = at or timezone.now()
-    paused = incidents.incident_sweep(at)
-    missed = deadlines.missed_sweep(at)
-    escalated = escalation.escalation_sweep(at)
-    assigned = assignment.assign_tick(at)
-    soon = deadlines.deadline_soon_sweep(at)
+    paused = _step("incidents", incidents.incident_sweep, at, 0)
+    missed = _step("missed deadlines", deadlines.missed_sweep, at, 0)
+    escalated = _step("escalations", escalation.escalation_sweep, at, 0)
+    assigned = _step("assignment", assignment.assign_tick, at, assignment.Outcome())
+    soon = _step("deadline notices", deadlines.deadline_soon_sweep, at, 0)
     return {
         "clocks_paused_or_resumed": paused,
         "deadlines_missed": missed,
@@ -32,6 +37,16 @@ def floor_tick(at: datetime | None = None) -> dict[str, Any]:
         "escalated": escalated,
         "deadline_soon_notices": soon,
     }
+
+
+def _step(name: str, run: Callable[[datetime], T], at: datetime, failed: T) -> T:
+    """One step of the tick. A step that fails (a bad row, a lost connection) is logged
+    and the others still run: one broken escalation rule must not stop assignment."""
+    try:
+        return run(at)
+    except Exception:
+        logger.exception("floor tick: the %s step failed; the other steps ran", name)
+        return failed
 
 
 def reminders(at: datetime | None = None) -> int:

@@ -13,6 +13,7 @@ from arbitration.exceptions import InvalidTransition
 from cases import roles, sla
 from cases.audit import audit_record_many
 from cases.models import Appeal, AppealStatusChange, EvidenceRequest
+from cases.notifications import approvals_settled
 from cases.outbox import event_emit_many
 
 S = Appeal.Status
@@ -236,6 +237,10 @@ def transition_many(
         ]
     )
     changed = [m for m in planned if m.status_changed]
+    settled = [m.appeal.pk for m in changed if m.was["status"] == S.PENDING_APPROVAL]
+    if settled:
+        # The verdict was approved, sent back or withdrawn: nobody is waited on any more.
+        approvals_settled(settled, at=now)
     AppealStatusChange.objects.bulk_create([m.status_row(actor, now) for m in changed])
     event_emit_many(
         type="appeal.status_changed", items=[(m.appeal, m.event_data()) for m in changed]

@@ -46,6 +46,15 @@ def test_approval_waiting_goes_to_every_approver_but_the_proposer(
     assert kinds(senior) == [] and kinds(arbitrator) == []
 
 
+def test_approval_waiting_stops_asking_once_the_verdict_is_approved(senior, senior2, lead):
+    appeal = open_appeal(order=OrderFactory(large=True))
+    lifecycle.appeal_claim(appeal_id=appeal.pk, actor=senior)
+    verdict = propose(appeal, senior)
+    assert Notification.objects.filter(kind=K.APPROVAL_WAITING, read_at__isnull=True).count() == 2
+    lifecycle.verdict_approve(verdict_id=verdict.pk, actor=senior2)
+    assert not Notification.objects.filter(kind=K.APPROVAL_WAITING, read_at__isnull=True).exists()
+
+
 def test_assigned_to_you_by_a_lead_and_by_the_floor(person, lead, arbitrator):
     appeal = open_appeal()
     lifecycle.appeal_assign(appeal_id=appeal.pk, assignee=arbitrator, actor=lead)
