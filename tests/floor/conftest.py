@@ -14,6 +14,7 @@ import pytest
 import time_machine
 from django.contrib.auth import get_user_model
 
+from arbitration.celery import app as celery_app
 from cases.models import Shift, StaffProfile
 from tests import factories
 
@@ -78,3 +79,18 @@ def travel():
     yield go
     if traveller:
         traveller.pop().stop()
+
+
+@pytest.fixture(autouse=True)
+def celery_mode(request: pytest.FixtureRequest):
+    """Eager Celery with an in-memory broker (CI sets REDIS_URL, and a task sent there would
+    wait for a worker nobody started), except for tests that bring a real worker."""
+    if request.node.get_closest_marker("celery_worker"):
+        yield
+        return
+    saved = {key: celery_app.conf[key] for key in ("task_always_eager", "broker_url")}
+    celery_app.conf.update(task_always_eager=True, broker_url="memory://")
+    try:
+        yield
+    finally:
+        celery_app.conf.update(saved)
