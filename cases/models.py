@@ -772,10 +772,6 @@ class StaffProfile(models.Model):
     def __str__(self) -> str:
         return f"profile of {self.user_id}"
 
-    @property
-    def zone_name(self) -> str:
-        return self.time_zone or settings.OPERATIONS_TIME_ZONE
-
 
 class CannedReply(models.Model):
     """A message template for parties, per language, with {variables}; see cases.replies."""

@@ -31,7 +31,6 @@ logger = logging.getLogger(__name__)
 # At most this many escalations per rule, and per sweep in all (see escalation_sweep).
 BATCH = 100
 SWEEP_LIMIT = 100
-ESCALATABLE = (S.OPEN, S.IN_REVIEW, S.AWAITING_EVIDENCE, S.ESCALATED)
 BOOLEAN_CONDITIONS = ("sla_breached", "evidence_deadline_missed", "reopened")
 
 

@@ -8,9 +8,8 @@ table): the assignment tick, the floor view and the header all ask it.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
@@ -190,14 +189,3 @@ def my_shift(user: AbstractBaseUser, at: datetime | None = None) -> OnShift | No
     if fetched is None:
         return None
     return member(fetched, at)
-
-
-def format_hhmm(value: time) -> str:
-    return value.strftime("%H:%M")
-
-
-def shifts_by_user(user_ids: list[int]) -> dict[int, list[Shift]]:
-    grouped: dict[int, list[Shift]] = defaultdict(list)
-    for shift in Shift.objects.filter(user_id__in=user_ids).order_by("weekday", "start"):
-        grouped[shift.user_id].append(shift)
-    return grouped
