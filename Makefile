@@ -16,6 +16,8 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# pytest-xdist workers for `make test` (auto: one per CPU; 0 runs in this process).
+TEST_WORKERS ?= auto
 
 .PHONY: help venv run test lint format worker beat clean distclean
 
@@ -50,7 +52,7 @@ run: venv
 	  $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: venv
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connections
 from pytest_django.plugin import validate_django_db
 
 from tests import factories
@@ -58,6 +59,39 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 ),
                 append=False,
             )
+
+
+def _is_transactional(item: pytest.Item | None) -> bool:
+    marker = item.get_closest_marker("django_db") if item is not None else None
+    return marker is not None and validate_django_db(marker)[0]
+
+
+# What the migrations wrote (role groups, rulebook, audit head), serialized once by the
+# test database's setup on this connection.
+SETUP_CONNECTION = connections["default"]
+
+
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+    """Put the migrated data back after a transactional test's flush when the next test is
+    not transactional (it would not restore it itself). Without xdist, pytest-django runs
+    the transactional tests last; with `--dist loadfile` a worker runs each file whole, so
+    a plain database test can follow a flush."""
+    result = yield
+    contents = getattr(SETUP_CONNECTION, "_test_serialized_contents", None)
+    # With no next item the session's teardown has just destroyed the test database.
+    if (
+        nextitem is not None
+        and _is_transactional(item)
+        and not _is_transactional(nextitem)
+        and contents
+    ):
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            SETUP_CONNECTION.creation.deserialize_db_from_string(contents)
+            SETUP_CONNECTION.close()
+    return result
 
 
 def _flush_past_the_append_only_audit_log() -> None:
