@@ -109,7 +109,11 @@ def order_upsert(
         order = Order.objects.select_for_update().filter(external_id=external_id).first()
         buyer_obj = trader_upsert(**buyer, actor=actor)
         seller_obj = trader_upsert(**seller, actor=actor)
-        values = {k: fields[k] for k in ORDER_FIELDS if k in fields}
+        # As the model holds them ("750" -> Decimal("750"), an ISO string -> datetime):
+        # what is compared with the stored order and handed back is typed.
+        values = {
+            k: Order._meta.get_field(k).to_python(fields[k]) for k in ORDER_FIELDS if k in fields
+        }
         if order is None:
             try:
                 with transaction.atomic():

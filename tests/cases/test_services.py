@@ -39,6 +39,32 @@ def order_payload(**overrides: Any) -> dict[str, Any]:
 # --- orders -------------------------------------------------------------------------------
 
 
+def test_an_order_given_as_strings_comes_back_typed_and_unchanged_on_repeat(
+    service_account,
+):
+    """Callers outside the API (scripts, the benchmark) pass what JSON would: strings. The
+    order handed back holds Decimals and datetimes, and the same strings again change
+    nothing (compared typed, "500" is 500.00)."""
+    as_strings = order_payload(
+        crypto_amount="500",
+        fiat_amount="3600.0",
+        price="7.2",
+        created_at=T0.isoformat(),
+        paid_at=(T0 + timedelta(minutes=3)).isoformat(),
+    )
+    order, created = order_upsert(actor=service_account, **as_strings)
+
+    assert created
+    assert order.crypto_amount == Decimal("500") and isinstance(order.crypto_amount, Decimal)
+    assert order.price > Decimal("7")  # the comparison four_eyes_required makes
+    assert order.created_at == T0
+
+    again, created = order_upsert(actor=service_account, **as_strings)
+    assert not created
+    assert again.crypto_amount == Decimal("500")
+    assert list(AuditEntry.objects.values_list("action", flat=True)) == ["order.created"]
+
+
 def test_an_order_is_created_then_updated(service_account):
     order, created = order_upsert(actor=service_account, **order_payload())
     assert created
