@@ -43,13 +43,11 @@ class UserPreferencesMiddleware:
         user = request.user
         zone_name = language = ""
         if user.is_authenticated:
-            prefs = (
-                StaffProfile.objects.filter(user_id=user.pk)
-                .values_list("time_zone", "language")
-                .first()
-            )
-            if prefs:
-                zone_name, language = prefs
+            # Read with the user by cases.auth.DeskBackend (no query); a missing profile
+            # is cached as missing.
+            profile = getattr(user, "desk_profile", None)
+            if profile is not None:
+                zone_name, language = profile.time_zone, profile.language
         timezone.activate(zone_or_default(zone_name))
         if language in LANGUAGE_CODES:
             translation.activate(language)

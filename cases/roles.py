@@ -114,29 +114,37 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 def user_roles(user: AbstractBaseUser) -> set[str]:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return set()
-    cached = getattr(user, "_role_names", None)
-    if cached is None:
-        cached = set(user.groups.filter(name__in=Role.ALL).values_list("name", flat=True))
-        user._role_names = cached
-    return cached
+    if getattr(user, "_role_names", None) is None:
+        _load(user)
+    return user._role_names
 
 
 def desk_permissions(user: AbstractBaseUser | None) -> frozenset[str]:
     """The "app_label.codename" permissions the user's role groups carry (cached on the
-    user object: one query per request). A user without a role has none, superuser or
-    not."""
+    user object with its role names: one query per request). A user without a role has
+    none, superuser or not."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return frozenset()
-    cached = getattr(user, "_desk_perms", None)
-    if cached is None:
-        from django.contrib.auth.models import Permission
+    if getattr(user, "_desk_perms", None) is None:
+        _load(user)
+    return user._desk_perms
 
-        rows = Permission.objects.filter(group__user=user, group__name__in=Role.ALL).values_list(
-            "content_type__app_label", "codename"
-        )
-        cached = frozenset(f"{app}.{codename}" for app, codename in rows)
-        user._desk_perms = cached
-    return cached
+
+def _load(user: AbstractBaseUser) -> None:
+    """The user's role names and their permissions, in one query (a role group with no
+    permission still counts as the role), cached on the user object for the request."""
+    from django.contrib.auth.models import Group
+
+    rows = Group.objects.filter(user=user, name__in=Role.ALL).values_list(
+        "name", "permissions__content_type__app_label", "permissions__codename"
+    )
+    names, perms = set(), set()
+    for name, app, codename in rows:
+        names.add(name)
+        if codename is not None:
+            perms.add(f"{app}.{codename}")
+    user._role_names = names
+    user._desk_perms = frozenset(perms)
 
 
 def prime(users: list[AbstractBaseUser]) -> None:

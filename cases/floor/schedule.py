@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Prefetch
+from django.db.models import Count, DateTimeField, IntegerField, Prefetch, TimeField, Value
 from django.utils import timezone
 
 from cases import roles
@@ -129,7 +129,10 @@ _RANK = (
 
 
 def role_of(user: AbstractBaseUser) -> str:
-    names = {g.name for g in user.groups.all()}
+    if "groups" in getattr(user, "_prefetched_objects_cache", {}):
+        names = {g.name for g in user.groups.all()}
+    else:  # the signed-in user: its role names are read once per request
+        names = roles.user_roles(user)
     return next((r for r in _RANK if r in names), "")
 
 
@@ -139,11 +142,13 @@ def staff_queryset(active_only: bool = True):
     qs = User.objects.filter(groups__name__in=roles.Role.WORKING).distinct()
     if active_only:
         qs = qs.filter(is_active=True)
-    return qs.select_related("desk_profile").prefetch_related(
-        "groups",
-        Prefetch("shifts", queryset=Shift.objects.order_by("weekday", "start")),
-        Prefetch("absences", queryset=Absence.objects.order_by("starts_at")),
-    )
+    return qs.select_related("desk_profile").prefetch_related("groups", *_SHIFTS_AND_ABSENCES)
+
+
+_SHIFTS_AND_ABSENCES = (
+    Prefetch("shifts", queryset=Shift.objects.order_by("weekday", "start")),
+    Prefetch("absences", queryset=Absence.objects.order_by("starts_at")),
+)
 
 
 def open_case_counts(user_ids: list[int] | None = None) -> dict[int, int]:
@@ -154,7 +159,15 @@ def open_case_counts(user_ids: list[int] | None = None) -> dict[int, int]:
     return dict(rows.values("assignee_id").annotate(n=Count("id")).values_list("assignee_id", "n"))
 
 
-def member(user: AbstractBaseUser, at: datetime, open_cases: int = 0) -> OnShift:
+def member(
+    user: AbstractBaseUser,
+    at: datetime,
+    open_cases: int = 0,
+    rota: tuple[list[Shift], list[Absence]] | None = None,
+) -> OnShift:
+    """The user placed at `at`; their shifts and absences are the prefetched ones unless
+    `rota` brings them."""
+    shifts, absences = rota or (list(user.shifts.all()), list(user.absences.all()))
     profile = getattr(user, "desk_profile", None)
     return place(
         OnShift(
@@ -163,8 +176,8 @@ def member(user: AbstractBaseUser, at: datetime, open_cases: int = 0) -> OnShift
             languages=list(profile.languages) if profile else [],
             max_open=profile.max_open_cases if profile else StaffProfile.DEFAULT_MAX_OPEN,
             zone=zone_of(profile),
-            shifts=list(user.shifts.all()),
-            absences=list(user.absences.all()),
+            shifts=shifts,
+            absences=absences,
             open_cases=open_cases,
         ),
         at,
@@ -182,10 +195,50 @@ def roster(at: datetime | None = None, users=None) -> list[OnShift]:
 def my_shift(user: AbstractBaseUser, at: datetime | None = None) -> OnShift | None:
     """The header's "on shift until 06:00": the user as the floor sees them (None for
     someone who does not take cases)."""
-    if not roles.has(user, roles.WORK):
+    if not roles.has(user, roles.WORK):  # an inactive user has no permission either
         return None
     at = at or timezone.now()
-    fetched = staff_queryset().filter(pk=user.pk).first()
-    if fetched is None:
-        return None
-    return member(fetched, at)
+    # The user as the request has it (profile and roles already read), and their rota in
+    # one query: a page's header, not the roster's four queries.
+    return member(user, at, rota=rota_of(user.pk))
+
+
+def rota_of(user_id: int) -> tuple[list[Shift], list[Absence]]:
+    """One person's weekly shifts (by weekday and start) and absences (by start), read
+    in one UNION ALL query."""
+    nothing = {"time": Value(None, TimeField()), "moment": Value(None, DateTimeField())}
+    shifts = (
+        Shift.objects.filter(user_id=user_id)
+        .order_by()
+        .annotate(is_shift=Value(True), a_start=nothing["moment"], a_end=nothing["moment"])
+        .values_list("is_shift", "id", "weekday", "start", "end", "a_start", "a_end")
+    )
+    absences = (
+        Absence.objects.filter(user_id=user_id)
+        .order_by()
+        .annotate(
+            is_shift=Value(False),
+            no_day=Value(None, IntegerField()),
+            s_start=nothing["time"],
+            s_end=nothing["time"],
+        )
+        .values_list("is_shift", "id", "no_day", "s_start", "s_end", "starts_at", "ends_at")
+    )
+    rows = list(shifts.union(absences, all=True))
+    found_shifts = sorted(
+        (
+            Shift(id=pk, user_id=user_id, weekday=day, start=start, end=end)
+            for is_shift, pk, day, start, end, _s, _e in rows
+            if is_shift
+        ),
+        key=lambda shift: (shift.weekday, shift.start),
+    )
+    found_absences = sorted(
+        (
+            Absence(id=pk, user_id=user_id, starts_at=starts, ends_at=ends)
+            for is_shift, pk, _d, _s, _e, starts, ends in rows
+            if not is_shift
+        ),
+        key=lambda absence: absence.starts_at,
+    )
+    return found_shifts, found_absences

@@ -695,8 +695,32 @@ def test_the_page_reads_the_rows_in_one_query(arbitrator):
         client.get("/")
 
     appeal_reads = [q["sql"] for q in queries if 'FROM "cases_appeal"' in q["sql"]]
-    # the page of rows, and the two grouped counts
-    assert len(appeal_reads) == 3, appeal_reads
+    # the page of rows, and the grouped counts
+    assert len(appeal_reads) == 2, appeal_reads
+
+
+# The arbitrator's queue: the session, the user with their profile, their roles with their
+# permissions, the rows, the counts, the bell's unread count, and their shifts and
+# absences for "on shift until 06:00".
+ARBITRATOR_QUEUE_QUERIES = 8
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"sort": "-amount"}, {"sort": "-waiting"}, {"q": "T-"}, {"status": "escalated"}],
+    ids=["default", "amount", "nullable-sort", "search", "status"],
+)
+def test_an_arbitrators_queue_costs_at_most_eight_queries(params, arbitrator):
+    for i in range(60):
+        appeal(last_message=None if i % 2 else datetime.now(UTC))
+    client = as_user(arbitrator)
+    client.get("/", params)  # warm the cached filter choices
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/", params)
+
+    assert response.status_code == 200
+    assert len(queries) <= ARBITRATOR_QUEUE_QUERIES, "\n".join(q["sql"] for q in queries)
 
 
 def test_a_large_order_is_marked_high_priority(arbitrator):
