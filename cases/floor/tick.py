@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 
 from django.utils import timezone
 
+from cases.models import AppealStatusCount
+
 from . import assignment, deadlines, escalation, incidents
 
 logger = logging.getLogger(__name__)
@@ -28,6 +30,8 @@ def floor_tick(at: datetime | None = None) -> dict[str, Any]:
     escalated = _step("escalations", escalation.escalation_sweep, at, 0)
     assigned = _step("assignment", assignment.assign_tick, at, assignment.Outcome())
     soon = _step("deadline notices", deadlines.deadline_soon_sweep, at, 0)
+    # Housekeeping: the queue's status counts back to one row per status.
+    _step("status counts", lambda _at: AppealStatusCount.compact(), at, None)
     return {
         "clocks_paused_or_resumed": paused,
         "deadlines_missed": missed,
