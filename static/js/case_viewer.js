@@ -103,17 +103,30 @@ if (dialog && dataNode) {
     return pdfjs;
   }
 
-  async function drawPdf(pane, item, token) {
+  // The loading task: its destroy() frees the document (PDFDocumentProxy has none).
+  async function openPdf(url) {
     const lib = await loadPdfjs();
-    const doc = await lib.getDocument({
-      url: item.url,
+    const task = lib.getDocument({
+      url,
       withCredentials: true,
       isEvalSupported: false,
       enableXfa: false,
       standardFontDataUrl: dialog.dataset.pdfjsFonts,
       cMapUrl: dialog.dataset.pdfjsCmaps,
       cMapPacked: true,
-    }).promise;
+    });
+    task.doc = await task.promise;
+    return task;
+  }
+
+  async function drawPdf(pane, item, token) {
+    const task = await openPdf(item.url);
+    if (token !== pane.token) {
+      task.destroy();
+      return;
+    }
+    pane.doc = task;
+    const { doc } = task;
     const pages = Math.min(doc.numPages, PDF_PAGES);
     for (let n = 1; n <= pages; n += 1) {
       if (token !== pane.token) return;
@@ -138,6 +151,10 @@ if (dialog && dataNode) {
     pane.token += 1;
     const token = pane.token;
     pane.pick.value = String(item.id);
+    if (pane.doc) {
+      pane.doc.destroy();  // a PDF shown before: free its worker-side memory
+      pane.doc = null;
+    }
     pane.content.replaceChildren();
     pane.content.classList.toggle("is-pdf", item.pdf);
     delete pane.content.dataset.rendered;
@@ -287,6 +304,35 @@ if (dialog && dataNode) {
     }
   });
   dialog.addEventListener("close", () => {
-    panes.forEach((pane) => { pane.token += 1; pane.content.replaceChildren(); });
+    panes.forEach((pane) => {
+      pane.token += 1;
+      pane.content.replaceChildren();
+      if (pane.doc) pane.doc.destroy();
+      pane.doc = null;
+    });
+  });
+
+  // The latest voucher of each party, when a PDF: its first page as the preview, so a
+  // bank statement reads next to the chat like a screenshot does.
+  document.querySelectorAll(".voucher-latest .thumb.pdf").forEach(async (thumb) => {
+    const item = items[byId.get(Number(thumb.dataset.evidence))];
+    if (!item) return;
+    try {
+      const task = await openPdf(item.url);
+      const page = await task.doc.getPage(1);
+      const base = page.getViewport({ scale: 1 });
+      const width = Math.max(thumb.clientWidth, 160) * (window.devicePixelRatio || 1);
+      const viewport = page.getViewport({ scale: width / base.width });
+      const canvas = document.createElement("canvas");
+      canvas.width = Math.floor(viewport.width);
+      canvas.height = Math.floor(viewport.height);
+      canvas.setAttribute("aria-hidden", "true");
+      await page.render({ canvas, canvasContext: canvas.getContext("2d"), viewport }).promise;
+      thumb.appendChild(canvas);
+      thumb.classList.add("has-preview");
+      task.destroy();
+    } catch (error) {
+      // The "PDF" label stays; the viewer says why it cannot draw the file.
+    }
   });
 }

@@ -212,6 +212,10 @@ def test_everything_needed_to_decide_is_on_the_first_screen(
     assert buyer["x"] > chat["x"] + chat["width"]  # beside the chat, not under it
     image = latest_voucher(page, "buyer").locator("img")
     assert box(image)["width"] >= 160
+    # The seller's PDF statement shows its first page, drawn in the page.
+    preview = latest_voucher(page, "seller").locator("a.thumb.pdf canvas")
+    expect(preview).to_have_count(1)
+    assert box(preview)["width"] >= 160
 
     # The most used actions without scrolling the page.
     in_first_viewport(
@@ -333,6 +337,7 @@ def test_the_viewer_opens_in_the_page_zooms_steps_and_draws_a_pdf(
     page.wait_for_function(
         "() => document.querySelector('[data-pane=\"1\"] .viewer-content img')?.complete"
     )
+    expect(viewer.locator("[data-pane='0'] .viewer-content[data-rendered]")).to_have_count(1)
     screenshot(page, "case-screen-viewer-side-by-side")
 
     page.keyboard.press("Escape")
