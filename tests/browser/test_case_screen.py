@@ -484,3 +484,33 @@ def test_every_verdict_explanation_is_in_the_thread(live_server, page: Page, con
     assert staff.evaluate_all("(ms) => ms.map((m) => m.dataset.to)") == ["buyer", "seller"]
     expect(staff.nth(1)).to_contain_text("Verdict explanation")
     assert console_errors == []
+
+
+def test_the_chinese_ui_keeps_everything_on_the_first_screen(
+    live_server, page: Page, screenshot, console_errors, ana
+):
+    from cases.models import StaffProfile
+
+    StaffProfile.objects.update_or_create(user=ana, defaults={"language": "zh-hans"})
+    case = a_typical_case(ana, messages=10)
+    open_case(page, live_server.url, case["appeal"])
+    expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
+
+    expect(page.locator("#evidence").get_by_role("button", name="并排对比")).to_be_visible()
+    in_first_viewport(page, chat_messages(page).last, "last message")
+    for party in ("buyer", "seller"):
+        assert in_first_viewport(page, latest_voucher(page, party), party)["width"] >= 160
+    in_first_viewport(
+        page, page.locator("[data-test=verdict-form] button[type=submit]"), "verdict submit"
+    )
+    in_first_viewport(page, page.locator("#notes button[type=submit]"), "add note")
+    page.locator("body").press("?")
+    expect(page.locator("[data-test=shortcuts] h2")).to_have_text("键盘快捷键")
+    page.keyboard.press("Escape")
+    latest_voucher(page, "buyer").locator("a.thumb").click()
+    viewer = page.locator("[data-test=evidence-viewer]")
+    expect(viewer.locator("[data-field=party_label]")).to_have_text("买方")
+    screenshot(page, "case-screen-zh-viewer")
+    page.keyboard.press("Escape")
+    screenshot(page, "case-screen-zh-1440")
+    assert console_errors == []
