@@ -514,3 +514,35 @@ def test_the_chinese_ui_keeps_everything_on_the_first_screen(
     page.keyboard.press("Escape")
     screenshot(page, "case-screen-zh-1440")
     assert console_errors == []
+
+
+def test_every_control_of_the_case_page_has_an_accessible_name(
+    live_server, page: Page, console_errors, ana
+):
+    case = a_typical_case(ana)
+    open_case(page, live_server.url, case["appeal"])
+    page.evaluate(
+        "() => document.querySelectorAll('#case details').forEach((d) => { d.open = true; })"
+    )
+
+    controls = page.locator(
+        "#case :is(button, a[href], input:not([type=hidden]), select, textarea, summary,"
+        " [tabindex='0'])"
+    )
+    nameless, checked = [], 0
+    for n in range(controls.count()):
+        control = controls.nth(n)
+        if not control.is_visible():  # e.g. the days of a restriction not chosen
+            continue
+        checked += 1
+        try:
+            expect(control).to_have_accessible_name(re.compile(r"\S"), timeout=200)
+        except AssertionError:
+            nameless.append(control.evaluate("(e) => e.outerHTML.slice(0, 160)"))
+    assert nameless == []
+    assert checked > 40, checked
+    # Each dialog is named by its heading.
+    for dialog in ("evidence-viewer", "shortcuts"):
+        labelled = page.locator(f"[data-test={dialog}]").get_attribute("aria-labelledby")
+        assert page.locator(f"#{labelled}").count() == 1
+    assert console_errors == []
