@@ -949,13 +949,14 @@ class VerdictReview(models.Model):
 
 class DeskMessage(models.Model):
     """A message the desk sent a party through the exchange's app (the party.message
-    event): evidence requests and notices. Shown in the case's chat as the desk's, never
-    as the party's; never edited."""
+    event): evidence requests, notices, reminders and verdict explanations. Shown in the
+    case's chat as the desk's, never as the party's; never edited."""
 
     class Kind(models.TextChoices):
         EVIDENCE_REQUEST = "evidence_request", _("Evidence request")
         NOTICE = "notice", _("Notice")
         REMINDER = "reminder", _("Deadline reminder")
+        VERDICT = "verdict", _("Verdict explanation")
 
     appeal = models.ForeignKey(Appeal, on_delete=models.PROTECT, related_name="desk_messages")
     party = models.CharField(max_length=8, choices=Party.choices)

@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 from arbitration.exceptions import Conflict, InvalidInput
 from cases import roles
 from cases.audit import audit_record
-from cases.models import Appeal, Notification, Rule, Verdict
+from cases.explanations import verdict_explain
+from cases.models import Appeal, DeskMessage, Notification, Party, Rule, Verdict
 from cases.notifications import notify
 from cases.outbox import event_emit
 
@@ -22,6 +23,7 @@ from . import guards
 from .accounts import account_action_refusal, account_action_take
 from .four_eyes import four_eyes_required
 from .locks import lock_appeal, lock_verdict
+from .messages import desk_message_send
 from .transitions import Actor, transition
 
 S = Appeal.Status
@@ -271,6 +273,18 @@ def _take_effect(appeal: Appeal, verdict: Verdict, *, actor: AbstractBaseUser) -
             "rule": verdict.rule_code,
         },
     )
+    # Each party is told the outcome and why, in its language (a party.message event, and
+    # the line the case's chat shows as the desk's to that party).
+    for side in Party.values:
+        language = order.party(side).language or "en"
+        desk_message_send(
+            appeal=appeal,
+            actor=actor,
+            party=side,
+            kind=DeskMessage.Kind.VERDICT,
+            text=verdict_explain(verdict, side, language),
+            language=language,
+        )
     if verdict.proposed_action:
         for trader in verdict.responsible_traders():
             account_action_take(

@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -266,6 +267,16 @@ class ChatLine:
         return "from-desk" if self.desk else f"from-{self.message.sender}"
 
     @property
+    def sender(self) -> str:
+        """buyer, seller, system, or staff (the desk): the page's data-sender."""
+        return "staff" if self.desk else self.message.sender
+
+    @property
+    def to(self) -> str:
+        """The party a desk message went to; "" for a chat message."""
+        return self.desk.party if self.desk else ""
+
+    @property
     def who(self) -> str:
         if self.desk:
             return _("Desk to the %(party)s") % {"party": Party(self.desk.party).label.lower()}
@@ -276,7 +287,8 @@ class ChatLine:
         """Who put the line here: the staff member who wrote a desk message, the service
         account that delivered a chat message."""
         if self.desk:
-            return self.desk.sent_by.get_username()
+            # No author: the desk itself (a deadline reminder from the floor tick).
+            return self.desk.sent_by.get_username() if self.desk.sent_by_id else ""
         return self.message.source.get_username() if self.message.source_id else ""
 
 
@@ -328,6 +340,7 @@ class EvidenceItem:
 
 
 def evidence_items(appeal: Appeal) -> list[EvidenceItem]:
+    """The case's evidence in upload order, each with its payer-name check."""
     kyc = appeal.order.buyer.kyc_name
     return [
         EvidenceItem(
@@ -336,6 +349,64 @@ def evidence_items(appeal: Appeal) -> list[EvidenceItem]:
         )
         for e in Evidence.objects.filter(appeal=appeal).select_related("uploaded_by")
     ]
+
+
+def evidence_by_party(items: list[EvidenceItem]) -> list[tuple[str, list[EvidenceItem], str]]:
+    """(label, items newest first, side) for the buyer and the seller: the page shows each
+    party's latest voucher large, side by side, and the rest below it."""
+    return [
+        (
+            Party(side).label,
+            sorted(
+                (i for i in items if i.evidence.party == side),
+                key=lambda i: (i.evidence.uploaded_at, i.evidence.pk),
+                reverse=True,
+            ),
+            side,
+        )
+        for side in (Party.BUYER, Party.SELLER)
+    ]
+
+
+def _extracted(evidence: Evidence) -> list[tuple[str, str]]:
+    """What was read from a file (evidence.extracted, once fraud intelligence fills it),
+    as label/value pairs; nothing while the model has no such field."""
+    found = getattr(evidence, "extracted", None)
+    if not found:
+        return []
+    if isinstance(found, dict):
+        return [(str(k), v if isinstance(v, str) else str(v)) for k, v in found.items()]
+    return [("", str(found))]
+
+
+def evidence_viewer_data(appeal: Appeal, items: list[EvidenceItem]) -> list[dict[str, Any]]:
+    """Every piece of evidence as the in-page viewer shows it (json_script: text only)."""
+    data = []
+    for item in items:
+        e = item.evidence
+        data.append(
+            {
+                "id": e.pk,
+                "url": reverse("cases:evidence_file", args=[appeal.pk, e.pk]),
+                "party": e.party,
+                "party_label": str(Party(e.party).label),
+                "kind": str(e.get_kind_display()),
+                "pdf": e.content_type == Evidence.ContentType.PDF,
+                "content_type": e.get_content_type_display(),
+                "size": e.size,
+                "width": e.width,
+                "height": e.height,
+                "sha256": e.sha256,
+                "uploader": e.uploaded_by.get_username() if e.uploaded_by_id else "",
+                "uploaded_at": local_time(e.uploaded_at),
+                "payer_name": e.payer_name,
+                "payer_mismatch": item.payer_mismatch,
+                "original_name": e.original_name,
+                "note": e.note,
+                "extracted": _extracted(e),
+            }
+        )
+    return data
 
 
 def notes(appeal: Appeal) -> list[Note]:
@@ -813,10 +884,8 @@ def case_page(appeal: Appeal, user: AbstractBaseUser, *, q: str = "") -> dict[st
         "chat_q": q,
         "last_party_message": last_party,
         "evidence": evidence,
-        "evidence_by_party": [
-            (Party.BUYER.label, [e for e in evidence if e.evidence.party == Party.BUYER]),
-            (Party.SELLER.label, [e for e in evidence if e.evidence.party == Party.SELLER]),
-        ],
+        "evidence_by_party": evidence_by_party(evidence),
+        "evidence_viewer": evidence_viewer_data(appeal, evidence),
         "notes": note_list,
         "verdicts": verdict_list,
         "pending_verdict": pending,

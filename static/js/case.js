@@ -9,6 +9,32 @@
     try { return JSON.parse(node.textContent); } catch (e) { return null; }
   }
 
+  // --- one screen: the three columns take the height the header leaves them -------------
+  var work = document.getElementById("work");
+  if (work) {
+    var fit = function () {
+      var top = work.getBoundingClientRect().top + window.scrollY;
+      work.style.setProperty("--work-top", Math.round(top) + "px");
+    };
+    fit();
+    window.addEventListener("resize", fit);
+    // Back from an action (#notes, #replies...): on the one-screen layout, bring the target
+    // into view inside its column and keep the page itself at the top, header in view.
+    var wide = window.matchMedia("(min-width: 1280px)");
+    var land = function () {
+      var id = window.location.hash.slice(1);
+      var target = id && document.getElementById(id);
+      if (!wide.matches || !target || !work.contains(target)) return;
+      var column = target.closest(".work-col");
+      window.scrollTo(0, 0);
+      if (column && column !== target) {
+        column.scrollTop += target.getBoundingClientRect().top - column.getBoundingClientRect().top - 8;
+      }
+    };
+    land();
+    window.addEventListener("load", land);
+  }
+
   // <form data-confirm="..."> (money moves, cannot be undone) is handled by app.js.
 
   // "Go back and change" keeps what was typed (the browser's own history).
@@ -53,8 +79,10 @@
         log.classList.toggle("flagged-only", flagged.checked);
       });
     }
-    // Open on the latest messages: that is where the dispute is.
-    if (!window.location.hash) log.scrollTop = log.scrollHeight;
+    // Open on the latest messages (that is where the dispute is), unless the address
+    // points at a message.
+    var pointed = window.location.hash && document.getElementById(window.location.hash.slice(1));
+    if (!pointed || !log.contains(pointed)) log.scrollTop = log.scrollHeight;
     document.querySelectorAll(".js-jump").forEach(function (link) {
       link.addEventListener("click", function (event) {
         var target = document.querySelector(link.getAttribute("href"));

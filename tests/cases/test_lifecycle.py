@@ -813,7 +813,13 @@ def test_a_verdict_below_the_threshold_takes_effect_at_once(arbitrator, time_mac
         "asset": "USDT",
     }
     assert t.status_changes == [(S.IN_REVIEW, S.RESOLVED)]
-    assert t.audit_actions == ["verdict.proposed", "appeal.resolved"]
+    # Each party is told the outcome (a desk message: party.message event, audit entry).
+    assert t.audit_actions == [
+        "verdict.proposed",
+        "appeal.resolved",
+        "party.message_sent",
+        "party.message_sent",
+    ]
 
 
 def test_a_verdict_at_exactly_the_threshold_needs_no_second_reviewer(arbitrator):
@@ -925,7 +931,12 @@ def test_deciding_an_unclaimed_appeal_claims_it_in_the_same_transaction(arbitrat
     assert (appeal.status, appeal.assignee) == (S.RESOLVED, arbitrator)
     assert verdict.decided_by == arbitrator
     assert t.status_changes == [(S.OPEN, S.IN_REVIEW), (S.IN_REVIEW, S.RESOLVED)]
-    assert t.audit_actions == ["appeal.claimed", "verdict.proposed", "appeal.resolved"]
+    assert t.audit_actions == [
+        "appeal.claimed",
+        "verdict.proposed",
+        "appeal.resolved",
+        *["party.message_sent"] * 2,  # each party told the outcome
+    ]
 
 
 def test_a_second_verdict_is_refused(arbitrator, senior, nothing_written):
@@ -955,7 +966,11 @@ def test_another_senior_approves_a_large_verdict(arbitrator, senior, time_machin
     assert (appeal.status, appeal.resolved_at) == (S.RESOLVED, approved_at)
     assert len(t.events("verdict.issued")) == 1
     assert t.status_changes == [(S.PENDING_APPROVAL, S.RESOLVED)]
-    assert t.audit_actions == ["verdict.approved", "appeal.resolved"]
+    assert t.audit_actions == [
+        "verdict.approved",
+        "appeal.resolved",
+        *["party.message_sent"] * 2,  # each party told the outcome
+    ]
 
 
 def test_a_team_lead_may_approve(arbitrator, lead):

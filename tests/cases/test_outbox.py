@@ -123,7 +123,7 @@ def test_event_data_is_plain_json(arbitrator):
     )
     propose(appeal, arbitrator)
 
-    message = OutboxEvent.objects.get(type="party.message")
+    message = OutboxEvent.objects.get(type="party.message", data__has_key="due_at")
     stamp = due.strftime("%Y-%m-%dT%H:%M:%S")
     assert message.data["due_at"] in (f"{stamp}Z", f"{stamp}+00:00")
     issued = OutboxEvent.objects.get(type="verdict.issued")

@@ -21,6 +21,7 @@ from tests.factories import (
     open_appeal,
     pdf_bytes,
     png_bytes,
+    propose,
     service_token,
     upload,
 )
@@ -493,3 +494,63 @@ def test_case_pages_evidence_and_the_api_are_never_stored(client, arbitrator, se
         assert response.status_code == 200
         assert "no-store" in response["Cache-Control"], response.request["PATH_INFO"]
         assert "private" in response["Cache-Control"]
+
+
+# --- the whole conversation in the thread (issue 11) ----------------------------------------
+
+
+def desk_say(appeal, actor, count: int, start: int = 0) -> None:
+    for n in range(start, start + count):
+        lifecycle.party_message_send(
+            appeal_id=appeal.pk, actor=actor, party=("buyer", "seller")[n % 2], text=f"desk {n}"
+        )
+
+
+def test_the_thread_costs_the_same_with_50_or_500_lines(client, arbitrator):
+    WatchKeyword.objects.get_or_create(term="telegram", defaults={"category": "off_platform"})
+    appeal = appeal_in("in_review", worker=arbitrator)
+    fill(appeal, arbitrator, messages=45, evidence=1, notes=1, start=0)
+    desk_say(appeal, arbitrator, 5)
+    client.force_login(arbitrator)
+    url = case_url(appeal)
+    client.get(url)  # warm up
+
+    few = count_queries(client, url)
+    fill(appeal, arbitrator, messages=405, evidence=2, notes=3, start=100)
+    desk_say(appeal, arbitrator, 45, start=5)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+
+    chat = response.context["chat"]
+    assert len(chat) == 500 and sum(line.sender == "staff" for line in chat) == 50
+    assert few == len(ctx.captured_queries), f"{few} queries with 50 lines, {len(ctx)} with 500"
+    assert few <= MAX_QUERIES, few
+
+
+def test_every_desk_message_is_in_the_thread_in_time_order(client, arbitrator):
+    """Evidence requests, notices and the verdict's explanations, each marked from the
+    desk to its party (data-sender=staff, data-to)."""
+    appeal = appeal_in("awaiting_evidence", worker=arbitrator)
+    say(appeal.order, "seller", "Here is my statement.", timezone.now())
+    lifecycle.party_message_send(
+        appeal_id=appeal.pk, actor=arbitrator, party="buyer", text="We are checking."
+    )
+    propose(appeal, arbitrator)
+
+    response = get_page(client, arbitrator, appeal)
+
+    lines = response.context["chat"]
+    assert [(line.sender, line.to, line.desk and line.desk.kind) for line in lines] == [
+        ("staff", "seller", "evidence_request"),
+        ("seller", "", None),
+        ("staff", "buyer", "notice"),
+        ("staff", "buyer", "verdict"),
+        ("staff", "seller", "verdict"),
+    ]
+    assert [line.sent_at for line in lines] == sorted(line.sent_at for line in lines)
+    body = response.content.decode()
+    assert body.count('data-test="chat-message" data-sender="staff" data-to="buyer"') == 2
+    assert body.count('data-test="chat-message" data-sender="staff" data-to="seller"') == 2
+    assert body.count('data-test="chat-message" data-sender="seller" tabindex') == 1
+    assert "Verdict explanation" in body
+    assert lines[-1].html and appeal.order.external_id in str(lines[-1].html)
