@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0020_escalation_indexes"),
+        ("cases", "0021_status_counts"),
     ]
 
     operations = [
