@@ -292,15 +292,28 @@ class ChatLine:
         return self.message.source.get_username() if self.message.source_id else ""
 
 
-def chat_lines(appeal: Appeal, *, q: str = "") -> tuple[list[ChatLine], int | None]:
+# The case page shows the thread's latest lines; older ones on request (?chat=all). The
+# page then costs the same with 50 messages or 5,000.
+CHAT_PAGE = 200
+
+
+@dataclass
+class ChatThread:
+    lines: list[ChatLine]
+    # The id of the last message from a party (not the system, not the desk) shown.
+    last_party: int | None
+    # Chat messages of the order (matching `q`, if given), shown or not.
+    total: int
+    # Older messages left out of `lines`.
+    earlier: int
+
+
+def chat_lines(appeal: Appeal, *, q: str = "", limit: int | None = CHAT_PAGE) -> ChatThread:
     """The order's chat and the desk's messages to the parties, in time order, escaped and
-    highlighted; `q` filters server-side. Also the id of the last message from a party
-    (not the system, not the desk)."""
-    messages = (
-        ChatMessage.objects.filter(order_id=appeal.order_id)
-        .select_related("source")
-        .order_by("sent_at", "id")
-    )
+    highlighted; `q` filters server-side. The latest `limit` chat messages (None: all),
+    with the desk's messages from the oldest of them on. Four queries whatever the
+    thread's length: the count, the messages, the desk's messages, the watchlist."""
+    messages = ChatMessage.objects.filter(order_id=appeal.order_id)
     desk = DeskMessage.objects.filter(appeal__order_id=appeal.order_id).select_related("sent_by")
     if "\x00" in q:
         # No stored text holds NUL (PostgreSQL text cannot), so nothing matches.
@@ -308,22 +321,29 @@ def chat_lines(appeal: Appeal, *, q: str = "") -> tuple[list[ChatLine], int | No
     elif q:
         messages = messages.filter(text__icontains=q)
         desk = desk.filter(text__icontains=q)
+    total = messages.count()
+    newest_first = messages.select_related("source").order_by("-sent_at", "-id")
+    shown = list(reversed(newest_first[:limit] if limit is not None else newest_first))
+    earlier = total - len(shown)
+    if earlier > 0 and shown:
+        desk = desk.filter(sent_at__gte=shown[0].sent_at)
     pattern = WatchKeyword.pattern()
     lines = []
     last_party = None
-    for message in messages:
+    for message in shown:
         html, flagged = highlight(message.text, pattern)
         lines.append(ChatLine(message=message, html=html, flagged=flagged))
         if message.sender != ChatMessage.Sender.SYSTEM:
             last_party = message.pk
     desk_lines = [
-        ChatLine(message=None, html=highlight(d.text, None)[0], flagged=False, desk=d) for d in desk
+        ChatLine(message=None, html=highlight(d.text, None)[0], flagged=False, desk=d)
+        for d in desk.order_by("sent_at", "id")
     ]
     if desk_lines:
         # Both lists are in time order: merge, a desk message after a chat line of the
         # same instant.
         lines = sorted([*lines, *desk_lines], key=lambda line: (line.sent_at, bool(line.desk)))
-    return lines, last_party
+    return ChatThread(lines=lines, last_party=last_party, total=total, earlier=max(earlier, 0))
 
 
 # --- evidence, notes, verdicts, audit -----------------------------------------------------
@@ -848,7 +868,9 @@ def workers(*, escalations: bool = False) -> QuerySet:
     return roles.users_with(perm).order_by("username")
 
 
-def case_page(appeal: Appeal, user: AbstractBaseUser, *, q: str = "") -> dict[str, Any]:
+def case_page(
+    appeal: Appeal, user: AbstractBaseUser, *, q: str = "", whole_chat: bool = False
+) -> dict[str, Any]:
     """Everything the case page shows, except the forms."""
     changes = status_changes(appeal)
     note_list = notes(appeal)
@@ -859,7 +881,7 @@ def case_page(appeal: Appeal, user: AbstractBaseUser, *, q: str = "") -> dict[st
     actions = [a for p in party_facts for a in p.actions]
     pending = next((v for v in verdict_list if v.state == Verdict.State.PENDING), None)
     effective = next((v for v in verdict_list if v.state == Verdict.State.EFFECTIVE), None)
-    lines, last_party = chat_lines(appeal, q=q)
+    thread = chat_lines(appeal, q=q, limit=None if whole_chat else CHAT_PAGE)
     trail = audit_trail(appeal)
     four_eyes = lifecycle.four_eyes_required(appeal)
     late_evidence = pending is not None and lifecycle.evidence_after(
@@ -880,9 +902,11 @@ def case_page(appeal: Appeal, user: AbstractBaseUser, *, q: str = "") -> dict[st
         and bool(appeal.evidence_due_at and appeal.evidence_due_at < now),
         "four_eyes": four_eyes,
         "parties": party_facts,
-        "chat": lines,
+        "chat": thread.lines,
+        "chat_total": thread.total,
+        "chat_earlier": thread.earlier,
         "chat_q": q,
-        "last_party_message": last_party,
+        "last_party_message": thread.last_party,
         "evidence": evidence,
         "evidence_by_party": evidence_by_party(evidence),
         "evidence_viewer": evidence_viewer_data(appeal, evidence),

@@ -195,7 +195,9 @@ def render_case(
     errors) replace the blank ones after a refused action."""
     appeal = selectors.case_appeal(pk)
     q = request.GET.get("q", "").strip()[:200]
-    ctx = selectors.case_page(appeal, request.user, q=q)
+    ctx = selectors.case_page(
+        appeal, request.user, q=q, whole_chat=request.GET.get("chat") == "all"
+    )
     can = ctx["can"]
     ctx["forms"] = _forms(appeal, ctx, bound or {})
     ctx["bound_key"] = next(iter(bound), "") if bound else ""

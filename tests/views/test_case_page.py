@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from cases import lifecycle
 from cases.models import AccountSignal, ChatMessage, StaffProfile, Trader, WatchKeyword
+from cases.selectors.case import CHAT_PAGE
 from evidence.services import evidence_add
 from tests.factories import (
     OrderFactory,
@@ -521,10 +522,20 @@ def test_the_thread_costs_the_same_with_50_or_500_lines(client, arbitrator):
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)
 
-    chat = response.context["chat"]
-    assert len(chat) == 500 and sum(line.sender == "staff" for line in chat) == 50
     assert few == len(ctx.captured_queries), f"{few} queries with 50 lines, {len(ctx)} with 500"
     assert few <= MAX_QUERIES, few
+    # The page shows the latest CHAT_PAGE chat messages (and the desk's from the oldest
+    # of them on); the rest are one click away, and then all 500 lines are there.
+    chat = response.context["chat"]
+    shown = [line for line in chat if line.sender != "staff"]
+    assert len(shown) == CHAT_PAGE < 450
+    assert response.context["chat_earlier"] == 450 - CHAT_PAGE
+    newest = ChatMessage.objects.filter(order=appeal.order).order_by("-sent_at", "-id")
+    assert [line.message for line in shown] == list(reversed(newest[:CHAT_PAGE]))
+    body = response.content.decode()
+    assert f"Show {450 - CHAT_PAGE} earlier messages" in body and "chat=all" in body
+    everything = client.get(url, {"chat": "all"}).context["chat"]
+    assert len(everything) == 500 and sum(line.sender == "staff" for line in everything) == 50
 
 
 def test_every_desk_message_is_in_the_thread_in_time_order(client, arbitrator):
