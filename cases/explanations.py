@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from modeltranslation.utils import build_localized_fieldname
+
 from .languages import language_key
 from .models import Verdict
 
@@ -36,19 +38,37 @@ EXPLANATIONS = {
 }
 
 
+def _rule_in(verdict: Verdict, language: str) -> tuple[str, str]:
+    """The cited rule's title and text in the party's language. The verdict's snapshot
+    (rule_title, rule_text: English, what the API and the record keep) for an English
+    reader, or where the rulebook has no translation; otherwise the rule as the rulebook
+    words it in that language."""
+    rule = verdict.rule if verdict.rule_id else None
+    if language == "en" or rule is None:
+        return verdict.rule_title, verdict.rule_text
+    title = getattr(rule, build_localized_fieldname("title", language), None)
+    text = getattr(rule, build_localized_fieldname("text", language), None)
+    return title or verdict.rule_title, text or verdict.rule_text
+
+
 def verdict_explain(verdict: Verdict, party: str, language: str = "") -> str:
-    """A plain-language explanation of a verdict for one party, in their language."""
-    texts = EXPLANATIONS.get(language_key(language)) or EXPLANATIONS["en"]
+    """A plain-language explanation of a verdict for one party, entirely in their
+    language, the rule's title and text included."""
+    language = language_key(language)
+    if language not in EXPLANATIONS:
+        language = "en"
+    texts = EXPLANATIONS[language]
     appeal, order = verdict.appeal, verdict.appeal.order
-    # The amount frozen on the appeal and the rule as the verdict cited it: an explanation
-    # read a year later says what the parties were told then.
+    title, rule_text = _rule_in(verdict, language)
+    # The amount frozen on the appeal: an explanation read a year later says the amount
+    # the parties were told then.
     values = {
         "amount": format(appeal.crypto_amount.normalize(), "f"),
         "asset": appeal.asset,
         "order": order.external_id,
         "rule": verdict.rule_code,
-        "title": verdict.rule_title,
-        "rule_text": verdict.rule_text,
+        "title": title,
+        "rule_text": rule_text,
     }
     lines = []
     if party == appeal.opened_by:

@@ -220,8 +220,14 @@ class Rule(models.Model):
         return f"{self.code} {self.title}"
 
     def citation(self) -> dict[str, str]:
-        """The rule as a verdict records it: code, title and text as they read now."""
-        return {"rule_code": self.code, "rule_title": self.title, "rule_text": self.text}
+        """The rule as a verdict records it: code, title and text as they read now, in
+        English (the source language) whatever language the arbitrator works in; a
+        party's explanation reads the rule in the party's language (cases.explanations)."""
+        return {
+            "rule_code": self.code,
+            "rule_title": self.title_en or self.title,
+            "rule_text": self.text_en or self.text,
+        }
 
 
 class Appeal(models.Model):
@@ -774,23 +780,20 @@ class StaffProfile(models.Model):
 
 
 class CannedReply(models.Model):
-    """A message template for parties, per language, with {variables}; see cases.replies."""
+    """A message template for parties with {variables}, one row per key with its title and
+    text per language (cases/translation.py); see cases.replies."""
 
-    key = models.SlugField(max_length=64)
-    language = models.CharField(max_length=16)
+    key = models.SlugField(max_length=64, unique=True)
     title = models.CharField(max_length=120)
     text = models.TextField()
     active = models.BooleanField(default=True)
 
     class Meta:
-        ordering = ["key", "language"]
+        ordering = ["key"]
         verbose_name_plural = "canned replies"
-        constraints = [
-            models.UniqueConstraint(fields=["key", "language"], name="canned_reply_unique"),
-        ]
 
     def __str__(self) -> str:
-        return f"{self.key} [{self.language}]"
+        return self.key
 
 
 class PenaltyRule(models.Model):

@@ -334,3 +334,28 @@ def test_login_page_stays_english_for_an_english_browser(client):
     page = response.content.decode()
     assert "Log in" in page and "Username" in page
     assert "登录" not in page
+
+
+# --- the stored content shipped with the app ----------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["zh_hans", "ru"])
+def test_the_shipped_stored_content_is_translated(language):
+    """Every translated field (cases/translation.py) of every row the migrations ship (the
+    rulebook, canned replies, penalty notes) that has an English text has it in Chinese
+    and Russian too: a party or an arbitrator never reads English by omission."""
+    from modeltranslation.translator import translator
+
+    missing, checked = [], 0
+    for model in translator.get_registered_models():
+        fields = translator.get_options_for_model(model).fields
+        for row in model.objects.all():
+            for name in fields:
+                if not getattr(row, f"{name}_en"):
+                    continue
+                checked += 1
+                if not (getattr(row, f"{name}_{language}") or "").strip():
+                    missing.append(f"  {model.__name__} {row}: {name}_{language}")
+    assert checked >= 36, "the migrations ship the rulebook, replies and penalty notes"
+    assert not missing, f"shipped stored texts without a {language} text:\n" + "\n".join(missing)

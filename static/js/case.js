@@ -91,9 +91,8 @@
       if (!reply || !target) return;
       target.value = reply.text;
       target.focus();
-      // Point at the first {variable} left to fill in, e.g. {what}.
-      var gap = reply.text.indexOf("{");
-      if (gap !== -1) target.setSelectionRange(gap, reply.text.indexOf("}", gap) + 1);
+      // Select the blank left to type over (cases.replies: reply.blank).
+      if (reply.blank) target.setSelectionRange(reply.blank[0], reply.blank[1]);
     });
   });
 
