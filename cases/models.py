@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 AMOUNT = {"max_digits": 28, "decimal_places": 8}
@@ -600,6 +601,20 @@ class AccountAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on {self.trader_id}"
+
+    # The reason a verdict's account action is recorded with, in English as the record
+    # keeps it; shown in the viewer's language. A reason staff typed shows as typed.
+    VERDICT_REASON = gettext_noop("Verdict on appeal #%(appeal)s under rule %(rule)s")
+    _VERDICT_REASON = re.compile(r"Verdict on appeal #(?P<appeal>\d+) under rule (?P<rule>\S+)")
+
+    @classmethod
+    def verdict_reason(cls, appeal_id: int, rule_code: str) -> str:
+        return cls.VERDICT_REASON % {"appeal": appeal_id, "rule": rule_code}
+
+    @property
+    def reason_display(self) -> str:
+        shipped = self._VERDICT_REASON.fullmatch(self.reason)
+        return gettext(self.VERDICT_REASON) % shipped.groupdict() if shipped else self.reason
 
 
 class OutboxEvent(models.Model):

@@ -8,11 +8,13 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
+from cases import lifecycle
 from cases.explanations import verdict_explain
+from cases.models import AccountAction, CannedReply, PenaltyRule, Rule, Verdict
 from cases.models import AppealStatus as S
-from cases.models import CannedReply, PenaltyRule, Rule, Verdict
 from cases.penalties import penalty_suggest
 from cases.replies import replies_rendered, reply_gap
+from evidence.risk import risk_assess, signal_text
 from tests.factories import OrderFactory, appeal_in, staff_user
 
 pytestmark = pytest.mark.django_db
@@ -157,6 +159,68 @@ def test_penalty_notes_read_in_the_viewers_language():
     with translation.override("zh-hans"):
         [(_side, penalty)] = penalty_suggest(appeal, "seller")
     assert penalty.note == PenaltyRule.objects.get(reason=appeal.reason).note_zh_hans
+
+
+def test_a_verdicts_account_action_reason_reads_in_the_viewers_language():
+    verdict = _resolved(buyer="en", seller="en")
+    lifecycle_reason = AccountAction.verdict_reason(verdict.appeal_id, verdict.rule_code)
+    action = AccountAction(reason=lifecycle_reason)
+    typed = AccountAction(reason="Verdict on appeal #12 under rule X, and more I typed")
+
+    assert lifecycle_reason == f"Verdict on appeal #{verdict.appeal_id} under rule P2P-1.1"
+    with translation.override("zh-hans"):
+        assert action.reason_display == f"依据规则 P2P-1.1 对申诉 #{verdict.appeal_id} 作出的裁决"
+        assert typed.reason_display == typed.reason
+    with translation.override("en"):
+        assert action.reason_display == lifecycle_reason
+
+
+def test_the_verdict_records_its_account_action_with_the_shipped_reason():
+    arbitrator = staff_user("arbitrator")
+    appeal = appeal_in(S.IN_REVIEW, worker=arbitrator)
+    with translation.override("zh-hans"):
+        lifecycle.verdict_propose(
+            appeal_id=appeal.pk,
+            actor=arbitrator,
+            outcome=Verdict.Outcome.RELEASE_TO_BUYER,
+            responsible_party=Verdict.ResponsibleParty.SELLER,
+            rule_code="P2P-1.1",
+            rationale="Paid in full, in time.",
+            account_action=lifecycle.ProposedAction(kind="warning"),
+        )
+    action = AccountAction.objects.get(trader=appeal.order.seller)
+    assert action.reason == AccountAction.verdict_reason(appeal.pk, "P2P-1.1")
+
+
+def test_a_risk_signal_reads_in_the_viewers_language_and_the_api_keeps_english(
+    service_account,
+):
+    from rest_framework.test import APIClient
+
+    from cases import services
+    from tests.factories import ChatMessageDataFactory, open_appeal, service_token
+
+    appeal = open_appeal()
+    services.chat_ingest(
+        order=appeal.order,
+        messages=[ChatMessageDataFactory(text="add me on telegram @otc_fast", sender="seller")],
+    )
+    risk_assess(appeal_id=appeal.pk)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {service_token(service_account)}")
+    [signal] = client.get(f"/api/v1/appeals/{appeal.pk}/").json()["risk_signals"]
+    [stored] = type(appeal).objects.get(pk=appeal.pk).risk_signals
+
+    assert signal == {
+        "code": "off_platform_contact",
+        "detail": "The seller pushes to move off the platform (1 message(s)).",
+    }
+    with translation.override("zh-hans"):
+        assert signal_text(stored) == "卖方诱导转到平台外沟通（1 条消息）。"
+    with translation.override("en"):
+        assert signal_text(stored) == signal["detail"]
+    # Stored before sentences had keys: its English detail.
+    assert signal_text({"code": "x", "detail": "Old text."}) == "Old text."
 
 
 def test_the_rules_api_stays_english_for_a_chinese_caller(client, arbitrator):
