@@ -221,7 +221,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- Internationalisation -------------------------------------------------------------
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文"), ("ru", "Русский")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 # Stored texts (the rulebook, canned replies, penalty notes: cases/translation.py) have a
 # column per language; English is the source, and an empty translation reads as English.
