@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from modeltranslation.utils import build_localized_fieldname
-
 from .languages import language_key
 from .models import Verdict
 
@@ -38,19 +36,6 @@ EXPLANATIONS = {
 }
 
 
-def _rule_in(verdict: Verdict, language: str) -> tuple[str, str]:
-    """The cited rule's title and text in the party's language. The verdict's snapshot
-    (rule_title, rule_text: English, what the API and the record keep) for an English
-    reader, or where the rulebook has no translation; otherwise the rule as the rulebook
-    words it in that language."""
-    rule = verdict.rule if verdict.rule_id else None
-    if language == "en" or rule is None:
-        return verdict.rule_title, verdict.rule_text
-    title = getattr(rule, build_localized_fieldname("title", language), None)
-    text = getattr(rule, build_localized_fieldname("text", language), None)
-    return title or verdict.rule_title, text or verdict.rule_text
-
-
 def verdict_explain(verdict: Verdict, party: str, language: str = "") -> str:
     """A plain-language explanation of a verdict for one party, entirely in their
     language, the rule's title and text included."""
@@ -59,7 +44,8 @@ def verdict_explain(verdict: Verdict, party: str, language: str = "") -> str:
         language = "en"
     texts = EXPLANATIONS[language]
     appeal, order = verdict.appeal, verdict.appeal.order
-    title, rule_text = _rule_in(verdict, language)
+    # The rule in the party's language while it reads as cited (Verdict.cited_rule).
+    title, rule_text = verdict.cited_rule(language)
     # The amount frozen on the appeal: an explanation read a year later says the amount
     # the parties were told then.
     values = {
@@ -75,4 +61,5 @@ def verdict_explain(verdict: Verdict, party: str, language: str = "") -> str:
         lines.append(texts["you_won"] if verdict.appellant_won else texts["you_lost"])
     lines.append(texts[verdict.outcome].format(**values))
     lines.append(texts["why"].format(**values))
-    return " ".join(lines)
+    # Chinese runs sentences together; the others put a space between them.
+    return ("" if language == "zh-hans" else " ").join(lines)

@@ -17,7 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import get_language, gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 AMOUNT = {"max_digits": 28, "decimal_places": 8}
@@ -558,6 +558,23 @@ class Verdict(models.Model):
             (Party.BUYER, self.Outcome.RELEASE_TO_BUYER),
             (Party.SELLER, self.Outcome.RETURN_TO_SELLER),
         )
+
+    def cited_rule(self, language: str) -> tuple[str, str]:
+        """The cited rule's title and text in `language` (a desk key: "en", "zh-hans",
+        "ru"): the rulebook's translation while the rule still reads, in English, as the
+        verdict cited it; otherwise, and in English, the snapshot as recorded."""
+        rule = self.rule if self.rule_id else None
+        if language == "en" or rule is None or rule.title_en != self.rule_title:
+            return self.rule_title, self.rule_text
+        suffix = language.replace("-", "_")
+        title = getattr(rule, f"title_{suffix}", None)
+        text = getattr(rule, f"text_{suffix}", None) if rule.text_en == self.rule_text else None
+        return title or self.rule_title, text or self.rule_text
+
+    @property
+    def rule_title_display(self) -> str:
+        """The cited rule's title in the viewer's language (cited_rule)."""
+        return self.cited_rule(get_language() or "en")[0]
 
     @classmethod
     def responsible_sides(cls, responsible_party: str) -> list[str]:

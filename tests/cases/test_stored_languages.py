@@ -229,3 +229,26 @@ def test_the_rules_api_stays_english_for_a_chinese_caller(client, arbitrator):
     rule = next(r for r in body["results"] if r["code"] == "P2P-1.1")
     assert rule["title"] == RULE_EN
     assert rule["text"].startswith("When the buyer proves a payment")
+
+
+def test_a_rule_reworded_after_the_verdict_is_told_as_it_was_cited():
+    verdict = _resolved(buyer="zh-hans", seller="zh-hans")
+    Rule.objects.filter(code="P2P-1.1").update(title_en="Reworded", title_zh_hans="改写后的标题")
+
+    verdict = Verdict.objects.get(pk=verdict.pk)
+    text = verdict_explain(verdict, "buyer", "zh-hans")
+
+    # The translation is of another wording now: the party reads what was cited.
+    assert RULE_EN in text and "改写后的标题" not in text
+
+
+def test_the_case_page_shows_the_cited_rule_in_the_viewers_language(client, arbitrator):
+    verdict = _resolved(buyer="en", seller="en")
+    client.force_login(arbitrator)
+    url = reverse("cases:case", args=[verdict.appeal_id])
+
+    chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert f"P2P-1.1</span> {RULE_ZH}" in chinese
+    assert f"P2P-1.1</span> {RULE_EN}" in english
