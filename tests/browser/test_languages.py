@@ -105,7 +105,13 @@ def test_the_chinese_ui_shows_the_rulebook_and_the_partys_messages_in_chinese(
     titles = buyer_options.all_inner_texts()
     assert len(titles) == len(set(titles)) == 3
     assert "补充证据请求" in titles
-    expect(picker.locator("optgroup[data-party=seller]")).to_be_hidden()
+    # Only the buyer's replies are in the list at all; choosing the seller swaps them.
+    expect(picker.locator("option")).to_have_count(1 + 3)
+    expect(picker.locator("optgroup[data-party=seller]")).to_have_count(0)
+    page.locator("#id_message_party").select_option("seller")
+    expect(picker.locator("optgroup[data-party=buyer]")).to_have_count(0)
+    expect(picker.locator("optgroup[data-party=seller] option")).to_have_count(3)
+    page.locator("#id_message_party").select_option("buyer")
     picker.select_option(label="补充证据请求")
     text = page.locator("#id_message_text")
     value = text.input_value()
