@@ -158,3 +158,26 @@ def test_the_russian_ui_shows_russian_on_the_queue(
     assert re.search(r"[А-Яа-яЁё]{4,}", body)
     screenshot(page, "languages-ru-queue")
     assert console_errors == []
+
+
+def test_a_team_lead_edits_each_language_of_a_rule_in_the_admin(
+    live_server, page: Page, screenshot, console_errors
+):
+    person("team_lead", "lena")
+    rule = Rule.objects.get(code="P2P-1.1")
+    log_in(page, live_server.url, "lena")
+
+    page.goto(f"{live_server.url}/admin/cases/rule/{rule.pk}/change/")
+    for field in ("title_en", "title_zh_hans", "title_ru", "text_en", "text_zh_hans", "text_ru"):
+        expect(page.locator(f"[name={field}]")).to_be_visible()
+    expect(page.locator("[name=title_zh_hans]")).to_have_value(RULE_ZH)
+    screenshot(page, "languages-admin-rule")
+    page.locator("[name=title_zh_hans]").fill("确认收款后放币")
+    with page.expect_navigation():
+        page.locator("[name=_save]").click()
+
+    rule.refresh_from_db()
+    assert rule.title_zh_hans == "确认收款后放币"
+    assert rule.title_en == RULE_EN
+    # Django's own admin pages link no icon: Chromium's favicon.ico guess is a 404.
+    assert [e for e in console_errors if "404" not in e] == []
