@@ -16,6 +16,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TranslationAdmin
 from rest_framework.authtoken.models import TokenProxy
 
 from arbitration.admin import NoDeleteAdmin, ReadOnlyAdmin, ReadOnlyInline
@@ -55,6 +56,7 @@ from .models import (
     WebhookSubscriber,
 )
 from .services import rule_save, webhook_subscriber_check, webhook_subscriber_save
+from .translation import localized
 from .webhooks import DELIVER_WEBHOOK, deliveries_retry
 
 # Service tokens are not shown in the admin, not even to the superuser: a key read there
@@ -227,7 +229,7 @@ class NoteAdmin(ReadOnlyAdmin):
 class RuleForm(forms.ModelForm):
     class Meta:
         model = Rule
-        fields = ("code", "title", "text", "reasons", "active")
+        fields = ("code", *localized("title", "text"), "reasons", "active")
 
     def clean_code(self) -> str:
         code = self.cleaned_data["code"]
@@ -258,14 +260,15 @@ class DomainErrorsAsMessages:
 
 
 @admin.register(Rule)
-class RuleAdmin(DomainErrorsAsMessages, NoDeleteAdmin):
-    """The rulebook: team leads edit it, audited. A cited rule keeps its code (retire it
-    and add a new one); verdicts keep the title and text they cited."""
+class RuleAdmin(DomainErrorsAsMessages, NoDeleteAdmin, TranslationAdmin):
+    """The rulebook: team leads edit it, audited, its title and text in each language. A
+    cited rule keeps its code (retire it and add a new one); verdicts keep the title and
+    text they cited."""
 
     form = RuleForm
     list_display = ("code", "title", "active", "updated_at")
     list_filter = ("active",)
-    search_fields = ("code", "title", "text")
+    search_fields = ("code", *localized("title", "text"))
 
     def get_readonly_fields(self, request: HttpRequest, obj: Rule | None = None):
         if obj is not None and obj.verdicts.exists():
@@ -277,17 +280,26 @@ class RuleAdmin(DomainErrorsAsMessages, NoDeleteAdmin):
 
 
 @admin.register(CannedReply)
-class CannedReplyAdmin(AuditedAdmin):
-    list_display = ("key", "language", "title", "active")
-    list_filter = ("language", "active")
-    search_fields = ("key", "title", "text")
-    audit_fields = ("key", "language", "title", "text", "active")
+class CannedReplyAdmin(AuditedAdmin, TranslationAdmin):
+    """One row per reply, its title and text in each language side by side."""
+
+    list_display = ("key", "title", "active")
+    list_filter = ("active",)
+    search_fields = ("key", *localized("title", "text"))
+    audit_fields = ("key", *localized("title", "text"), "active")
 
 
 @admin.register(PenaltyRule)
-class PenaltyRuleAdmin(AuditedAdmin):
+class PenaltyRuleAdmin(AuditedAdmin, TranslationAdmin):
     list_display = ("reason", "first_action", "first_days", "repeat_action", "repeat_days")
-    audit_fields = ("reason", "first_action", "first_days", "repeat_action", "repeat_days", "note")
+    audit_fields = (
+        "reason",
+        "first_action",
+        "first_days",
+        "repeat_action",
+        "repeat_days",
+        *localized("note"),
+    )
 
 
 @admin.register(WatchKeyword)

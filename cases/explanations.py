@@ -37,22 +37,29 @@ EXPLANATIONS = {
 
 
 def verdict_explain(verdict: Verdict, party: str, language: str = "") -> str:
-    """A plain-language explanation of a verdict for one party, in their language."""
-    texts = EXPLANATIONS.get(language_key(language)) or EXPLANATIONS["en"]
+    """A plain-language explanation of a verdict for one party, entirely in their
+    language, the rule's title and text included."""
+    language = language_key(language)
+    if language not in EXPLANATIONS:
+        language = "en"
+    texts = EXPLANATIONS[language]
     appeal, order = verdict.appeal, verdict.appeal.order
-    # The amount frozen on the appeal and the rule as the verdict cited it: an explanation
-    # read a year later says what the parties were told then.
+    # The rule in the party's language while it reads as cited (Verdict.cited_rule).
+    title, rule_text = verdict.cited_rule(language)
+    # The amount frozen on the appeal: an explanation read a year later says the amount
+    # the parties were told then.
     values = {
         "amount": format(appeal.crypto_amount.normalize(), "f"),
         "asset": appeal.asset,
         "order": order.external_id,
         "rule": verdict.rule_code,
-        "title": verdict.rule_title,
-        "rule_text": verdict.rule_text,
+        "title": title,
+        "rule_text": rule_text,
     }
     lines = []
     if party == appeal.opened_by:
         lines.append(texts["you_won"] if verdict.appellant_won else texts["you_lost"])
     lines.append(texts[verdict.outcome].format(**values))
     lines.append(texts["why"].format(**values))
-    return " ".join(lines)
+    # Chinese runs sentences together; the others put a space between them.
+    return ("" if language == "zh-hans" else " ").join(lines)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
@@ -12,12 +11,10 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.lifecycle import ProposedAction, evidence_due_default
 from cases.models import SHORT_TEXT_MAX, TEXT_MAX, AccountAction, Party, Rule, Verdict
-from cases.replies import VARIABLES
+from cases.replies import reply_gap
 from evidence.models import Evidence
 
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"
-# A canned reply's {variable} still in the text: the party would read "{what}".
-UNFILLED = re.compile("\\{(" + "|".join(VARIABLES) + ")\\}")
 NO_ACTION = ""
 ACTION_CHOICES = [(NO_ACTION, _("No account action")), *AccountAction.Kind.choices]
 
@@ -27,10 +24,11 @@ def _textarea(rows: int = 3, **attrs: Any) -> forms.Textarea:
 
 
 def _filled(text: str) -> str:
-    gap = UNFILLED.search(text)
+    # A canned reply's blank still in the text: the party would read "{what}".
+    gap = reply_gap(text)
     if gap:
         raise forms.ValidationError(
-            _("Replace %(gap)s with the real text before sending.") % {"gap": gap.group(0)}
+            _("Replace %(gap)s with the real text before sending.") % {"gap": gap}
         )
     return text
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+
 
 def language_key(code: str) -> str:
     """The desk's key for a party's language as the exchange sends it: "zh", "zh-CN",
@@ -12,3 +14,10 @@ def language_key(code: str) -> str:
     if code.startswith("zh-"):
         return code
     return code.split("-", 1)[0]
+
+
+def party_ui_language(code: str) -> str:
+    """The desk language a party reads: its language if the desk writes it (one of
+    settings.LANGUAGES), else English."""
+    key = language_key(code)
+    return key if key in {c for c, _name in settings.LANGUAGES} else "en"

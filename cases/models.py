@@ -17,6 +17,7 @@ from django.db import connection, models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 AMOUNT = {"max_digits": 28, "decimal_places": 8}
@@ -220,8 +221,14 @@ class Rule(models.Model):
         return f"{self.code} {self.title}"
 
     def citation(self) -> dict[str, str]:
-        """The rule as a verdict records it: code, title and text as they read now."""
-        return {"rule_code": self.code, "rule_title": self.title, "rule_text": self.text}
+        """The rule as a verdict records it: code, title and text as they read now, in
+        English (the source language) whatever language the arbitrator works in; a
+        party's explanation reads the rule in the party's language (cases.explanations)."""
+        return {
+            "rule_code": self.code,
+            "rule_title": self.title_en or self.title,
+            "rule_text": self.text_en or self.text,
+        }
 
 
 class Appeal(models.Model):
@@ -593,6 +600,23 @@ class Verdict(models.Model):
             (Party.SELLER, self.Outcome.RETURN_TO_SELLER),
         )
 
+    def cited_rule(self, language: str) -> tuple[str, str]:
+        """The cited rule's title and text in `language` (a desk key: "en", "zh-hans",
+        "ru"): the rulebook's translation while the rule still reads, in English, as the
+        verdict cited it; otherwise, and in English, the snapshot as recorded."""
+        rule = self.rule if self.rule_id else None
+        if language == "en" or rule is None or rule.title_en != self.rule_title:
+            return self.rule_title, self.rule_text
+        suffix = language.replace("-", "_")
+        title = getattr(rule, f"title_{suffix}", None)
+        text = getattr(rule, f"text_{suffix}", None) if rule.text_en == self.rule_text else None
+        return title or self.rule_title, text or self.rule_text
+
+    @property
+    def rule_title_display(self) -> str:
+        """The cited rule's title in the viewer's language (cited_rule)."""
+        return self.cited_rule(get_language() or "en")[0]
+
     @classmethod
     def responsible_sides(cls, responsible_party: str) -> list[str]:
         """The parties a verdict holds responsible: "both" is the buyer and the seller."""
@@ -635,6 +659,20 @@ class AccountAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on {self.trader_id}"
+
+    # The reason a verdict's account action is recorded with, in English as the record
+    # keeps it; shown in the viewer's language. A reason staff typed shows as typed.
+    VERDICT_REASON = gettext_noop("Verdict on appeal #%(appeal)s under rule %(rule)s")
+    _VERDICT_REASON = re.compile(r"Verdict on appeal #(?P<appeal>\d+) under rule (?P<rule>\S+)")
+
+    @classmethod
+    def verdict_reason(cls, appeal_id: int, rule_code: str) -> str:
+        return cls.VERDICT_REASON % {"appeal": appeal_id, "rule": rule_code}
+
+    @property
+    def reason_display(self) -> str:
+        shipped = self._VERDICT_REASON.fullmatch(self.reason)
+        return gettext(self.VERDICT_REASON) % shipped.groupdict() if shipped else self.reason
 
 
 class OutboxEvent(models.Model):
@@ -815,23 +853,20 @@ class StaffProfile(models.Model):
 
 
 class CannedReply(models.Model):
-    """A message template for parties, per language, with {variables}; see cases.replies."""
+    """A message template for parties with {variables}, one row per key with its title and
+    text per language (cases/translation.py); see cases.replies."""
 
-    key = models.SlugField(max_length=64)
-    language = models.CharField(max_length=16)
+    key = models.SlugField(max_length=64, unique=True)
     title = models.CharField(max_length=120)
     text = models.TextField()
     active = models.BooleanField(default=True)
 
     class Meta:
-        ordering = ["key", "language"]
+        ordering = ["key"]
         verbose_name_plural = "canned replies"
-        constraints = [
-            models.UniqueConstraint(fields=["key", "language"], name="canned_reply_unique"),
-        ]
 
     def __str__(self) -> str:
-        return f"{self.key} [{self.language}]"
+        return self.key
 
 
 class PenaltyRule(models.Model):

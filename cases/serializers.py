@@ -172,6 +172,11 @@ class SignalIngestResultSerializer(serializers.Serializer):
 
 
 class RuleSerializer(serializers.ModelSerializer):
+    # The contract's rulebook is English (the source language), whatever the caller's
+    # Accept-Language; the other languages are the pages' (cases/translation.py).
+    title = serializers.CharField(source="title_en", read_only=True)
+    text = serializers.CharField(source="text_en", read_only=True)
+
     class Meta:
         model = Rule
         fields = ["code", "title", "text", "reasons", "active"]

@@ -41,6 +41,7 @@ from .models import (
     Verdict,
     WebhookSubscriber,
 )
+from .translation import localized
 
 TRADER_FIELDS = ("display_name", "kyc_name", "country", "language")
 # The facts a verdict depends on: frozen while an appeal on the order is unresolved (the
@@ -458,7 +459,8 @@ def rule_save(*, rule: Rule, actor: AbstractBaseUser | None) -> Rule:
     after. The code of a rule that verdicts cite never changes (retire it and add a new
     one); verdicts keep the title and text they cited (Verdict.rule_code, rule_title,
     rule_text), so editing those is safe."""
-    fields = ["code", "title", "text", "reasons", "active"]
+    # Each language's title and text: an edit of the Chinese text alone is a change.
+    fields = ["code", *localized("title", "text"), "reasons", "active"]
     with transaction.atomic():
         old = Rule.objects.select_for_update().filter(pk=rule.pk).first() if rule.pk else None
         if (

@@ -11,6 +11,8 @@ import unicodedata
 from typing import Any
 
 from django.db.models import Count, Q
+from django.utils import translation
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from cases.chat_text import CONTACT
 from cases.models import (
@@ -33,6 +35,60 @@ WEIGHTS = {
     "off_platform_contact": 15,
     "repeat_appellant": 15,
 }
+# What each code is called on a page.
+LABELS = {
+    "duplicate_voucher": gettext_lazy("Duplicate voucher"),
+    "linked_accounts": gettext_lazy("Linked accounts"),
+    "payer_name_mismatch": gettext_lazy("Payer name mismatch"),
+    "off_platform_contact": gettext_lazy("Off-platform contact"),
+    "repeat_appellant": gettext_lazy("Repeat appellant"),
+}
+# Each finding's sentence. A signal is stored with its sentence's key and values and the
+# sentence in English (`detail`, what the API gives); pages show it in the viewer's
+# language (signal_text).
+SENTENCES = {
+    "same_file": gettext_noop("The same file was uploaded on order(s) %(orders)s."),
+    "near_image": gettext_noop("A near-identical voucher image is on order(s) %(orders)s."),
+    "parties_share": gettext_noop("Buyer and seller share a %(kind)s."),
+    "party_shares": gettext_noop("A party shares a %(kind)s with %(n)s other account(s)."),
+    "payer_name": gettext_noop(
+        "The voucher's payer %(payer)s is not the buyer's KYC name %(kyc)s."
+    ),
+    "off_platform": gettext_noop(
+        "The %(sender)s pushes to move off the platform (%(n)s message(s))."
+    ),
+    "repeat": gettext_noop("The appellant opened %(n)s earlier appeal(s) and lost %(lost)s."),
+}
+
+
+def _sentence(key: str, params: dict[str, Any]) -> str:
+    """The sentence in the active language, its coded values (a signal kind, a sender)
+    named in that language too."""
+    values = dict(params)
+    if "kind" in values:
+        values["kind"] = str(AccountSignal.Kind(values["kind"]).label).lower()
+    if "sender" in values:
+        values["sender"] = str(ChatMessage.Sender(values["sender"]).label).lower()
+    if "payer" in values:
+        values["payer"], values["kyc"] = repr(values["payer"]), repr(values["kyc"])
+    return gettext(SENTENCES[key]) % values
+
+
+def _signal(code: str, key: str, **params: Any) -> dict[str, Any]:
+    with translation.override("en"):
+        detail = _sentence(key, params)
+    return {"code": code, "detail": detail, "sentence": key, "params": params}
+
+
+def signal_text(signal: dict[str, Any]) -> str:
+    """A stored signal's sentence in the active language; one stored before sentences
+    had keys, or with values that do not fit, reads as its English `detail`."""
+    try:
+        return _sentence(signal["sentence"], signal["params"])
+    except (KeyError, TypeError, ValueError):
+        return str(signal.get("detail", ""))
+
+
 # Difference hashes this close (of 64 bits) are the same picture re-encoded or resized;
 # receipts that merely share a bank app's layout differ in more bits than this.
 NEAR_BITS = 3
@@ -48,24 +104,19 @@ def _norm(name: str) -> str:
     return " ".join(sorted(words))
 
 
-def _duplicate_vouchers(appeal: Appeal) -> list[dict[str, str]]:
+def _duplicate_vouchers(appeal: Appeal) -> list[dict[str, Any]]:
     mine = list(Evidence.objects.filter(appeal=appeal).values("sha256", "image_hash"))
     if not mine:
         return []
     others = Evidence.objects.exclude(appeal__order_id=appeal.order_id)
-    found: list[dict[str, str]] = []
+    found: list[dict[str, Any]] = []
     same = (
         others.filter(sha256__in={e["sha256"] for e in mine})
         .values_list("appeal__order__external_id", flat=True)
         .distinct()[:5]
     )
     if same:
-        found.append(
-            {
-                "code": "duplicate_voucher",
-                "detail": f"The same file was uploaded on order(s) {', '.join(same)}.",
-            }
-        )
+        found.append(_signal("duplicate_voucher", "same_file", orders=", ".join(same)))
     hashes = {e["image_hash"] for e in mine if e["image_hash"]}
     if hashes:
         # Candidates share the first 16 bits (indexed prefix); the rest by bit distance.
@@ -82,16 +133,12 @@ def _duplicate_vouchers(appeal: Appeal) -> list[dict[str, str]]:
                 near.add(order_ref)
         if near:
             found.append(
-                {
-                    "code": "duplicate_voucher",
-                    "detail": "A near-identical voucher "
-                    f"image is on order(s) {', '.join(sorted(near)[:5])}.",
-                }
+                _signal("duplicate_voucher", "near_image", orders=", ".join(sorted(near)[:5]))
             )
     return found
 
 
-def _linked_accounts(appeal: Appeal) -> list[dict[str, str]]:
+def _linked_accounts(appeal: Appeal) -> list[dict[str, Any]]:
     order = appeal.order
     parties = [order.buyer_id, order.seller_id]
     values = AccountSignal.objects.filter(trader_id__in=parties).values_list("kind", "value")
@@ -113,16 +160,16 @@ def _linked_accounts(appeal: Appeal) -> list[dict[str, str]]:
                 "trader_id", flat=True
             )[:50]
         )
-        label = AccountSignal.Kind(row["kind"]).label.lower()
         if {order.buyer_id, order.seller_id} <= holders:
-            detail = f"Buyer and seller share a {label}."
+            found.append(_signal("linked_accounts", "parties_share", kind=row["kind"]))
         else:
-            detail = f"A party shares a {label} with {row['traders'] - 1} other account(s)."
-        found.append({"code": "linked_accounts", "detail": detail})
+            found.append(
+                _signal("linked_accounts", "party_shares", kind=row["kind"], n=row["traders"] - 1)
+            )
     return found[:5]
 
 
-def _payer_mismatch(appeal: Appeal) -> list[dict[str, str]]:
+def _payer_mismatch(appeal: Appeal) -> list[dict[str, Any]]:
     kyc = appeal.order.buyer.kyc_name
     if not kyc:
         return []
@@ -133,16 +180,13 @@ def _payer_mismatch(appeal: Appeal) -> list[dict[str, str]]:
         .distinct()
     )
     return [
-        {
-            "code": "payer_name_mismatch",
-            "detail": f"The voucher's payer {name!r} is not the buyer's KYC name {kyc!r}.",
-        }
+        _signal("payer_name_mismatch", "payer_name", payer=name, kyc=kyc)
         for name in names
         if _norm(name) != _norm(kyc)
     ][:3]
 
 
-def _off_platform(appeal: Appeal) -> list[dict[str, str]]:
+def _off_platform(appeal: Appeal) -> list[dict[str, Any]]:
     pattern = WatchKeyword.pattern(WatchKeyword.Category.OFF_PLATFORM)
     hits: dict[str, int] = {}
     for sender, text in (
@@ -154,15 +198,12 @@ def _off_platform(appeal: Appeal) -> list[dict[str, str]]:
         if CONTACT.search(text) or (pattern is not None and pattern.search(text)):
             hits[sender] = hits.get(sender, 0) + 1
     return [
-        {
-            "code": "off_platform_contact",
-            "detail": f"The {sender} pushes to move off the platform ({n} message(s)).",
-        }
+        _signal("off_platform_contact", "off_platform", sender=sender, n=n)
         for sender, n in sorted(hits.items())
     ]
 
 
-def _repeat_appellant(appeal: Appeal) -> list[dict[str, str]]:
+def _repeat_appellant(appeal: Appeal) -> list[dict[str, Any]]:
     trader = appeal.appellant
     earlier = Appeal.objects.filter(
         Q(order__buyer=trader, opened_by=Party.BUYER)
@@ -178,13 +219,7 @@ def _repeat_appellant(appeal: Appeal) -> list[dict[str, str]]:
     )
     if stats["n"] < REPEAT_APPEALS and stats["lost"] < REPEAT_LOSSES:
         return []
-    return [
-        {
-            "code": "repeat_appellant",
-            "detail": f"The appellant opened {stats['n']} earlier appeal(s) and lost "
-            f"{stats['lost']}.",
-        }
-    ]
+    return [_signal("repeat_appellant", "repeat", n=stats["n"], lost=stats["lost"])]
 
 
 def risk_assess(*, appeal_id: int) -> tuple[int, list[dict[str, Any]]]:

@@ -1,4 +1,4 @@
-"""The Simplified Chinese catalogue is complete, well-formed and compiled.
+"""The Simplified Chinese and Russian catalogues are complete, well-formed and compiled.
 
 Needs no gettext tools: CI and `make run` have none, which is why the compiled .mo files
 are committed. The catalogue is parsed here with a small PO reader; the strings the code
@@ -8,9 +8,9 @@ last `makemessages` run fails here instead of showing up in English on a Chinese
 
 To update the catalogues after adding or changing UI strings (needs GNU gettext):
 
-    python manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=tests \
+    python manage.py makemessages -l zh_Hans -l ru -l en --ignore=.venv --ignore=tests \
         --ignore=staticfiles --ignore=media --no-obsolete
-    # translate the new / fuzzy entries in locale/zh_Hans/LC_MESSAGES/django.po
+    # translate the new / fuzzy entries in locale/{zh_Hans,ru}/LC_MESSAGES/django.po
     python manage.py compilemessages --ignore=.venv
 """
 
@@ -30,7 +30,7 @@ from django.utils.translation.template import templatize
 
 BASE = Path(settings.BASE_DIR)
 ZH_PO = BASE / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
-ZH_MO = ZH_PO.with_suffix(".mo")
+RU_PO = BASE / "locale" / "ru" / "LC_MESSAGES" / "django.po"
 EN_PO = BASE / "locale" / "en" / "LC_MESSAGES" / "django.po"
 EN_MO = EN_PO.with_suffix(".mo")
 
@@ -223,6 +223,24 @@ def zh() -> tuple[dict[str, str], list[Entry]]:
     return parse_po(ZH_PO)
 
 
+@dataclass
+class Catalogue:
+    po: Path
+    plurals: int
+    header: dict[str, str]
+    entries: list[Entry]
+
+
+# Each translated UI language: its catalogue and its number of plural forms.
+CATALOGUES = {"zh_Hans": (ZH_PO, 1), "ru": (RU_PO, 4)}
+
+
+@pytest.fixture(scope="module", params=sorted(CATALOGUES))
+def catalogue(request) -> Catalogue:
+    po, plurals = CATALOGUES[request.param]
+    return Catalogue(po, plurals, *parse_po(po))
+
+
 def _describe(entries: list[Entry]) -> str:
     return "\n".join(f"  line {e.line}: {e.msgid!r}" for e in entries)
 
@@ -233,34 +251,42 @@ def test_header_declares_chinese_with_one_plural_form(zh):
     assert header["Content-Type"] == "text/plain; charset=UTF-8"
 
 
-def test_catalogue_is_not_empty(zh):
-    _header, entries = zh
+def test_header_declares_russian_with_four_plural_forms():
+    header, _entries = parse_po(RU_PO)
+    assert header["Plural-Forms"].replace(" ", "").startswith("nplurals=4;")
+    assert header["Content-Type"] == "text/plain; charset=UTF-8"
+    assert header["Language"] == "ru"
+
+
+def test_catalogue_is_not_empty(catalogue):
+    entries = catalogue.entries
     assert len(entries) > 300
 
 
-def test_every_entry_is_translated(zh):
-    _header, entries = zh
+def test_every_entry_is_translated(catalogue):
+    entries = catalogue.entries
     untranslated = [e for e in entries if not e.translated]
     assert not untranslated, "untranslated entries in django.po:\n" + _describe(untranslated)
 
 
-def test_no_entry_is_fuzzy(zh):
-    _header, entries = zh
+def test_no_entry_is_fuzzy(catalogue):
+    entries = catalogue.entries
     fuzzy = [e for e in entries if "fuzzy" in e.flags]
     assert not fuzzy, "fuzzy entries (Django ignores them) in django.po:\n" + _describe(fuzzy)
 
 
-def test_plural_entries_have_exactly_one_form(zh):
-    _header, entries = zh
-    wrong = [e for e in entries if e.msgid_plural is not None and set(e.msgstr_n) != {0}]
-    assert not wrong, "Chinese has one plural form (msgstr[0] only):\n" + _describe(wrong)
+def test_plural_entries_have_the_languages_forms(catalogue):
+    entries = catalogue.entries
+    forms = set(range(catalogue.plurals))
+    wrong = [e for e in entries if e.msgid_plural is not None and set(e.msgstr_n) != forms]
+    assert not wrong, f"{catalogue.po}: {len(forms)} plural form(s) expected:\n" + _describe(wrong)
 
 
-def test_placeholders_and_tags_survive_translation(zh):
-    _header, entries = zh
+def test_placeholders_and_tags_survive_translation(catalogue):
+    entries = catalogue.entries
     broken = []
     for e in entries:
-        # Chinese has one form for every count: it follows the plural source.
+        # Every form follows the plural source (Chinese has one form for every count).
         source = placeholders(e.msgid_plural if e.msgid_plural is not None else e.msgid)
         for text in e.translations:
             if text and placeholders(text) != source:
@@ -268,8 +294,8 @@ def test_placeholders_and_tags_survive_translation(zh):
     assert not broken, "placeholders or HTML tags differ from the source:\n" + "\n".join(broken)
 
 
-def test_every_marked_string_is_in_the_catalogue(zh):
-    _header, entries = zh
+def test_every_marked_string_is_in_the_catalogue(catalogue):
+    entries = catalogue.entries
     in_catalogue = {e.key for e in entries}
     missing = [
         f"  {where}: {msgid!r}" + (f" (context {ctx!r})" if ctx else "")
@@ -282,10 +308,10 @@ def test_every_marked_string_is_in_the_catalogue(zh):
     )
 
 
-def test_compiled_catalogue_matches_the_po(zh):
+def test_compiled_catalogue_matches_the_po(catalogue):
     """The committed .mo is what the .po says: same messages, same translations."""
-    _header, entries = zh
-    with ZH_MO.open("rb") as fp:
+    entries = catalogue.entries
+    with catalogue.po.with_suffix(".mo").open("rb") as fp:
         catalog = gettext.GNUTranslations(fp)._catalog  # noqa: SLF001
     expected: dict[object, str] = {}
     for e in entries:
@@ -300,7 +326,7 @@ def test_compiled_catalogue_matches_the_po(zh):
         repr(k) for k in expected.keys() | compiled.keys() if expected.get(k) != compiled.get(k)
     )
     assert not stale, (
-        f"{ZH_MO.name} is out of date with {ZH_PO.name} (run compilemessages): "
+        f"{catalogue.po.with_suffix('.mo')} is out of date with its .po (run compilemessages): "
         + ", ".join(stale[:20])
     )
 
@@ -310,6 +336,7 @@ def test_english_catalogue_lists_the_same_messages(zh):
     _header, zh_entries = zh
     _en_header, en_entries = parse_po(EN_PO)
     assert {e.key for e in en_entries} == {e.key for e in zh_entries}
+    assert {e.key for e in parse_po(RU_PO)[1]} == {e.key for e in zh_entries}
     with EN_MO.open("rb") as fp:
         gettext.GNUTranslations(fp)
 
@@ -329,8 +356,43 @@ def test_login_page_is_in_chinese_for_a_chinese_browser(client):
 
 
 @pytest.mark.django_db
+def test_login_page_is_in_russian_for_a_russian_browser(client):
+    response = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="ru")
+    assert response["Content-Language"] == "ru"
+    page = response.content.decode()
+    for text in ("Войти", "Имя пользователя", "Пароль", "Арбитраж"):
+        assert text in page
+    assert "Username" not in page
+
+
+@pytest.mark.django_db
 def test_login_page_stays_english_for_an_english_browser(client):
     response = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en")
     page = response.content.decode()
     assert "Log in" in page and "Username" in page
     assert "登录" not in page
+
+
+# --- the stored content shipped with the app ----------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["zh_hans", "ru"])
+def test_the_shipped_stored_content_is_translated(language):
+    """Every translated field (cases/translation.py) of every row the migrations ship (the
+    rulebook, canned replies, penalty notes) that has an English text has it in Chinese
+    and Russian too: a party or an arbitrator never reads English by omission."""
+    from modeltranslation.translator import translator
+
+    missing, checked = [], 0
+    for model in translator.get_registered_models():
+        fields = translator.get_options_for_model(model).fields
+        for row in model.objects.all():
+            for name in fields:
+                if not getattr(row, f"{name}_en"):
+                    continue
+                checked += 1
+                if not (getattr(row, f"{name}_{language}") or "").strip():
+                    missing.append(f"  {model.__name__} {row}: {name}_{language}")
+    assert checked >= 36, "the migrations ship the rulebook, replies and penalty notes"
+    assert not missing, f"shipped stored texts without a {language} text:\n" + "\n".join(missing)

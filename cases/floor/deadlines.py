@@ -18,7 +18,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from cases import lifecycle
-from cases.languages import language_key
+from cases.languages import party_ui_language
 from cases.models import Appeal, DeskMessage, EvidenceRequest, Notification, Rule, Verdict
 from cases.notifications import notify
 
@@ -59,8 +59,7 @@ def missed_sweep(at: datetime | None = None) -> int:
 
 
 def _reminder_text(request: EvidenceRequest, language: str) -> str:
-    key = language_key(language)
-    with translation.override("zh-hans" if key.startswith("zh") else "en"):
+    with translation.override(party_ui_language(language)):
         due = date_format(timezone.localtime(request.due_at), "Y-m-d H:i T")
         return _(
             "Reminder: the evidence the desk asked for on appeal #%(appeal)s is due by "

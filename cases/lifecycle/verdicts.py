@@ -15,7 +15,7 @@ from arbitration.exceptions import Conflict, InvalidInput
 from cases import roles
 from cases.audit import audit_record
 from cases.explanations import verdict_explain
-from cases.models import Appeal, DeskMessage, Notification, Party, Rule, Verdict
+from cases.models import AccountAction, Appeal, DeskMessage, Notification, Party, Rule, Verdict
 from cases.notifications import notify
 from cases.outbox import event_emit
 
@@ -291,7 +291,7 @@ def _take_effect(appeal: Appeal, verdict: Verdict, *, actor: AbstractBaseUser) -
                 trader=trader,
                 kind=verdict.proposed_action["kind"],
                 days=verdict.proposed_action.get("days"),
-                reason=f"Verdict on appeal #{appeal.pk} under rule {verdict.rule_code}",
+                reason=AccountAction.verdict_reason(appeal.pk, verdict.rule_code),
                 actor=verdict.decided_by,
                 verdict=verdict,
                 appeal=appeal,

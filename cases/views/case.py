@@ -49,7 +49,7 @@ from cases.forms import (
 )
 from cases.models import AccountAction, Appeal, Party, Verdict
 from cases.penalties import most_severe, penalty_suggest
-from cases.replies import replies_for, reply_render, reply_variables
+from cases.replies import replies_rendered
 from cases.selectors import case as selectors
 from evidence.models import Evidence, evidence_storage
 from evidence.services import EXTENSIONS, evidence_add
@@ -71,26 +71,7 @@ def _amount(appeal: Appeal) -> str:
 def _replies(appeal: Appeal) -> dict[str, list[dict[str, str]]]:
     """Canned replies per party, in the party's language, with the variables filled."""
     deadline = appeal.evidence_due_at or lifecycle.evidence_due_default()
-    by_language: dict[str, list] = {}
-    result = {}
-    for side in Party.values:
-        language = appeal.order.party(side).language or "en"
-        if language not in by_language:
-            by_language[language] = replies_for(language)
-        variables = reply_variables(appeal, side, deadline=deadline)
-        # Left as "{what}" in the text, so the arbitrator sees what to fill in.
-        variables.pop("what", None)
-        rendered = []
-        for reply in by_language[language]:
-            try:
-                text = reply_render(reply.text, variables)
-            except DomainError:
-                text = reply.text
-            rendered.append(
-                {"key": reply.key, "title": reply.title, "language": reply.language, "text": text}
-            )
-        result[side] = rendered
-    return result
+    return replies_rendered(appeal, deadline=deadline)
 
 
 def _penalties(appeal: Appeal) -> dict[str, dict[str, Any]]:

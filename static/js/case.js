@@ -101,14 +101,16 @@
   document.querySelectorAll(".js-reply-pick").forEach(function (select) {
     var party = document.getElementById(select.dataset.partyField);
     var target = document.getElementById(select.dataset.target);
+    // Only the chosen party's replies are in the list at all (a hidden <optgroup> still
+    // shows in some browsers' pickers, listing every reply twice).
+    var groups = Array.prototype.slice.call(select.querySelectorAll("optgroup"));
     var showParty = function () {
-      select.querySelectorAll("optgroup").forEach(function (group) {
+      groups.forEach(function (group) {
         var mine = !party || group.dataset.party === party.value;
-        group.hidden = !mine;
-        group.disabled = !mine;
+        if (mine && !group.parentNode) select.appendChild(group);
+        if (!mine && group.parentNode) group.parentNode.removeChild(group);
       });
-      var chosen = select.selectedOptions[0];
-      if (chosen && chosen.parentNode.disabled) select.value = "";
+      if (select.selectedIndex === -1) select.value = "";
     };
     if (party) party.addEventListener("change", showParty);
     showParty();
@@ -119,9 +121,8 @@
       if (!reply || !target) return;
       target.value = reply.text;
       target.focus();
-      // Point at the first {variable} left to fill in, e.g. {what}.
-      var gap = reply.text.indexOf("{");
-      if (gap !== -1) target.setSelectionRange(gap, reply.text.indexOf("}", gap) + 1);
+      // Select the blank left to type over (cases.replies: reply.blank).
+      if (reply.blank) target.setSelectionRange(reply.blank[0], reply.blank[1]);
     });
   });
 

@@ -397,14 +397,19 @@ def test_other_roles_cannot_open_a_subscriber(world, make_user, role):
 
 
 def rule_form(rule: Rule, **fields: Any) -> dict[str, Any]:
-    return {
+    """The admin's form of a rule: its title and text per language (`title` and `text`
+    given here are the English ones)."""
+    data = {
         "code": rule.code,
-        "title": rule.title,
-        "text": rule.text,
         "reasons": json.dumps(rule.reasons),
         "active": "on" if rule.active else "",
-        **fields,
     }
+    for name in ("title", "text"):
+        for suffix in ("en", "zh_hans", "ru"):
+            data[f"{name}_{suffix}"] = getattr(rule, f"{name}_{suffix}") or ""
+        if name in fields:
+            data[f"{name}_en"] = fields.pop(name)
+    return {**data, **fields}
 
 
 @pytest.fixture
@@ -447,8 +452,8 @@ def test_editing_a_rule_is_audited(decided, lead):
 
     entry = AuditEntry.objects.filter(action="rule.updated").latest("seq")
     assert entry.actor == lead
-    assert entry.after == {"text": "Reworded."}
-    assert entry.before["text"] != "Reworded."
+    assert entry.after == {"text_en": "Reworded."}
+    assert entry.before["text_en"] != "Reworded."
 
 
 def test_a_cited_rules_code_cannot_change(decided, lead, nothing_written):
@@ -498,22 +503,28 @@ def test_adding_a_rule_is_audited(lead):
 def test_canned_reply_edits_are_audited(lead):
     from cases.models import CannedReply
 
-    reply = CannedReply.objects.filter(language="en").first()
+    reply = CannedReply.objects.get(key="under_review")
     response = admin_client(lead).post(
         reverse("admin:cases_cannedreply_change", args=[reply.pk]),
         {
             "key": reply.key,
-            "language": reply.language,
-            "title": reply.title,
-            "text": "Dear {party_name}, reworded.",
+            "title_en": reply.title_en,
+            "title_zh_hans": reply.title_zh_hans,
+            "title_ru": reply.title_ru,
+            "text_en": reply.text_en,
+            "text_zh_hans": "{party_name}，您好。已改写。",
+            "text_ru": reply.text_ru,
             "active": "on",
         },
     )
 
     assert response.status_code == 302, response.content[:1500]
     entry = AuditEntry.objects.filter(action="cannedreply.updated").latest("seq")
-    assert entry.after == {"text": "Dear {party_name}, reworded."}
+    # The Chinese text alone changed, and the audit says so.
+    assert entry.after == {"text_zh_hans": "{party_name}，您好。已改写。"}
     assert entry.actor == lead
+    reply.refresh_from_db()
+    assert reply.text_en.startswith("Dear {party_name}")
 
 
 def test_token_keys_are_in_no_admin_page_not_even_the_superusers(world, lead, make_user):

@@ -807,7 +807,8 @@ def test_canned_replies_come_filled_in_the_partys_language(client, arbitrator):
     request = next(r for r in buyer if r["key"] == "evidence_request")
     assert appeal.order.buyer.display_name in request["text"]
     assert appeal.order.external_id in request["text"]
-    assert "{what}" in request["text"]  # left for the arbitrator to fill
+    # A blank in the party's language for the arbitrator to type over, never "{what}".
+    assert "{" not in request["text"] and "[请填写所需材料]" in request["text"]
 
 
 def test_a_message_to_a_party_is_a_party_message_event(client, arbitrator):
