@@ -94,7 +94,6 @@ def test_the_check_shows_the_money_movement_and_both_explanations(
         **rule.citation(),
         rationale=data["rationale"],
     )
-    told = re.search(r'data-test="verdict-explanations">(.*?)</div>\s*$', body, re.S)
     for side in ("buyer", "seller"):
         text = verdict_explain(draft, side, order.party(side).language or "en")
         assert escape(text) in body, side
@@ -111,7 +110,9 @@ def test_the_check_says_what_is_wrong_and_changes_nothing(client, arbitrator, no
         response = client.post(check_url(appeal), verdict_data(appeal, outcome="", rationale=""))
 
     assert response.status_code == 400
-    errors = re.search(r'data-test="verdict-check-errors">(.*?)</div>', response.content.decode(), re.S)
+    errors = re.search(
+        r'data-test="verdict-check-errors">(.*?)</div>', response.content.decode(), re.S
+    )
     assert errors and "Outcome" in errors.group(1) and "Rationale" in errors.group(1)
     assert 'name="confirm"' not in response.content.decode()
 
