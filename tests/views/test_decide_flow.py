@@ -411,3 +411,46 @@ def test_the_poll_costs_few_queries(client, arbitrator, arbitrator2):
     # zone, roles), then one audit query, and one for the actor's name.
     assert len(quiet.captured_queries) <= 5, [q["sql"] for q in quiet.captured_queries]
     assert len(loud.captured_queries) <= 6, [q["sql"] for q in loud.captured_queries]
+
+
+# --- the order follows the verdict (issue 11, point 8) --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("outcome", "status"),
+    [
+        ("release_to_buyer", "released"),
+        ("return_to_seller", "cancelled"),
+        ("no_action", "appealed"),
+    ],
+)
+def test_the_order_follows_the_outcome_when_the_verdict_takes_effect(
+    client, arbitrator, outcome, status
+):
+    appeal = appeal_in(S.IN_REVIEW, worker=arbitrator)
+    Order = type(appeal.order)
+    Order.objects.filter(pk=appeal.order_id).update(status="appealed", released_at=None)
+    client.force_login(arbitrator)
+    client.post(verdict_url(appeal), verdict_data(appeal, outcome=outcome, confirm="1"))
+
+    order = Order.objects.get(pk=appeal.order_id)
+    assert Appeal.objects.get(pk=appeal.pk).status == S.RESOLVED
+    assert order.status == status
+    assert (order.released_at is not None) == (status == "released")
+    resolved = AuditEntry.objects.get(appeal=appeal, action="appeal.resolved")
+    assert resolved.after.get("order_status") == (None if status == "appealed" else status)
+    page = client.get(appeal.get_absolute_url()).content.decode()
+    assert "Order status" in page
+
+
+def test_a_four_eyes_verdict_leaves_the_order_appealed_until_approved(client, arbitrator, senior):
+    appeal = appeal_in(S.IN_REVIEW, worker=arbitrator, order=OrderFactory(large=True))
+    Order = type(appeal.order)
+    Order.objects.filter(pk=appeal.order_id).update(status="appealed")
+    client.force_login(arbitrator)
+    client.post(verdict_url(appeal), verdict_data(appeal, confirm="1"))
+    assert Order.objects.get(pk=appeal.order_id).status == "appealed"
+
+    verdict = Verdict.objects.get(appeal=appeal)
+    lifecycle.verdict_approve(verdict_id=verdict.pk, actor=senior)
+    assert Order.objects.get(pk=appeal.order_id).status == "released"
