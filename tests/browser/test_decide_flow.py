@@ -209,6 +209,7 @@ def test_countdowns_tick_by_themselves_on_the_case_page_and_the_queue(
         before = countdown.inner_text()
         expect(countdown).not_to_have_text(before, timeout=2_000)
         assert re.search(r"\d+s left", countdown.inner_text()), countdown.inner_text()
+        viewport_shot(page, f"decide-countdown-{where}")
     assert console_errors == []
 
 
@@ -250,6 +251,11 @@ def test_a_banner_says_when_someone_else_acted_on_the_open_case(
     viewport_shot(page, "decide-banner")
     with page.expect_navigation():
         banner.get_by_role("link", name="Reload").click()
-    expect(page.locator("[data-test=audit-trail]")).to_contain_text("bob added a note")
+    page.locator("#audit summary").click()
+    trail = page.locator("[data-test=audit-trail]")
+    expect(trail).to_contain_text("bob added a note")
+    expect(trail).to_contain_text("claimed the case")
     expect(banner).to_have_count(0)
+    trail.scroll_into_view_if_needed()
+    viewport_shot(page, "decide-audit")
     assert console_errors == []
