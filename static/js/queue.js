@@ -5,7 +5,8 @@
  *
  * The live refresh (#queue-poll, every 15 s, the filter form's current values) brings new
  * cases and fresh counts; it is skipped past the first page (the rows would jump back to
- * page one), while any row is ticked (the ticks would be lost), and in a hidden tab.
+ * page one), while any row is ticked (the ticks would be lost) or focused, and in a
+ * hidden tab.
  */
 (function () {
   "use strict";
@@ -46,7 +47,10 @@
     if (!source || source.id !== "queue-poll") return;
     var firstPage = document.querySelector("#queue-results [data-first-page]");
     var ticked = picks().some(function (box) { return box.checked; });
-    if (!firstPage || ticked || document.hidden) event.preventDefault();
+    // A keyboard user on a row keeps their place: the swap would drop the focus.
+    var results = document.getElementById("queue-results");
+    var focused = results && results.contains(document.activeElement);
+    if (!firstPage || ticked || focused || document.hidden) event.preventDefault();
   });
 
   document.addEventListener("htmx:afterSettle", update);

@@ -259,3 +259,31 @@ def test_a_banner_says_when_someone_else_acted_on_the_open_case(
     trail.scroll_into_view_if_needed()
     viewport_shot(page, "decide-audit")
     assert console_errors == []
+
+
+def test_the_queue_holds_still_while_rows_are_ticked(live_server, page: Page, console_errors):
+    person("team_lead", "lea")
+    open_appeal()
+    open_appeal()
+
+    log_in(page, live_server.url, "lea")
+    rows = page.locator("#queue-results tbody tr[data-href]")
+    expect(rows).to_have_count(2)
+    polls: list[str] = []
+    page.on(
+        "request",
+        lambda r: polls.append(r.url) if r.headers.get("hx-request") == "true" else None,
+    )
+    rows.first.locator("input.js-pick").check()
+    page.locator("h1").click()  # the focus leaves the rows; only the tick holds the poll
+    open_appeal()
+
+    page.wait_for_timeout(16_500)  # past one poll interval
+    assert polls == []
+    expect(rows).to_have_count(2)
+    expect(rows.first.locator("input.js-pick")).to_be_checked()
+
+    rows.first.locator("input.js-pick").uncheck()
+    page.locator("h1").click()
+    expect(rows).to_have_count(3, timeout=17_000)
+    assert console_errors == []
