@@ -287,3 +287,23 @@ def test_the_queue_holds_still_while_rows_are_ticked(live_server, page: Page, co
     page.locator("h1").click()
     expect(rows).to_have_count(3, timeout=17_000)
     assert console_errors == []
+
+
+def test_the_bell_counts_a_new_notification_without_a_reload(
+    live_server, page: Page, console_errors
+):
+    ana = person("arbitrator", "ana")
+    lea = person("team_lead", "lea")
+    waiting = open_appeal()
+
+    log_in(page, live_server.url, "ana")
+    count = page.locator("[data-test=bell-count]")
+    expect(count).to_be_hidden()
+    # A lead, elsewhere, gives ana a case: she is told.
+    lifecycle.appeal_assign(appeal_id=waiting.pk, assignee=ana, actor=lea)
+
+    expect(count).to_have_text("1", timeout=25_000)  # the header polls every 20 s
+    expect(page.locator("[data-test=bell]")).to_have_attribute(
+        "aria-label", "Notifications: 1 unread"
+    )
+    assert console_errors == []
