@@ -307,3 +307,33 @@ def test_the_bell_counts_a_new_notification_without_a_reload(
         "aria-label", "Notifications: 1 unread"
     )
     assert console_errors == []
+
+
+def test_without_javascript_the_confirmation_page_decides(live_server, browser, screenshot):
+    ana = person("arbitrator", "ana")
+    appeal = appeal_in(S.IN_REVIEW, worker=ana)
+    order = appeal.order
+    context = browser.new_context(
+        viewport={"width": 1440, "height": 900}, locale="en-US", java_script_enabled=False
+    )
+    try:
+        page = context.new_page()
+        log_in(page, live_server.url, "ana", next_path=f"/cases/{appeal.pk}/")
+        fill_verdict(page, "Paid in time, from the buyer's own account.")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Review and confirm…").click()
+        expect(page.locator("h1.question")).to_have_text(
+            f"Release 500 USDT to the buyer {order.buyer.display_name} ({order.buyer.external_id})?"
+        )
+        expect(page.locator("[data-test=money-flow]")).to_contain_text("Escrow")
+        expect(page.locator("[data-test=verdict-explanations] .explain")).to_have_count(2)
+        screenshot(page, "decide-nojs-confirm")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Confirm: Release to buyer").click()
+        assert page.url == f"{live_server.url}/cases/{appeal.pk}/"
+        expect(page.locator("ul.messages li")).to_have_text(
+            "Verdict issued: release to buyer. It has taken effect."
+        )
+    finally:
+        context.close()
+    assert Appeal.objects.get(pk=appeal.pk).status == S.RESOLVED
