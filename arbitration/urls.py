@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -21,6 +23,21 @@ auth_patterns = [
     ),
 ]
 
+_swagger = SpectacularSwaggerView.as_view(url_name="schema")
+
+
+def api_docs(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    """The Swagger UI. A signed-out browser (it asks for HTML and sends no credentials) is
+    sent to the login page and back; an API client still gets DRF's 401."""
+    if (
+        not request.user.is_authenticated
+        and "Authorization" not in request.headers
+        and "text/html" in request.headers.get("Accept", "")
+    ):
+        return redirect_to_login(request.get_full_path())
+    return _swagger(request, *args, **kwargs)
+
+
 urlpatterns = [
     # The admin signs in through the same locked-out-after-failures form as the desk.
     path("admin/login/", DeskLoginView.as_view(), name="admin-login"),
@@ -29,7 +46,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(("arbitration.api_urls", "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/docs/", api_docs, name="api-docs"),
     path("dashboard/", include("analytics.urls")),
     path("", include("cases.urls")),
 ]

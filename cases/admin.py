@@ -65,6 +65,11 @@ from .webhooks import DELIVER_WEBHOOK, deliveries_retry
 if admin.site.is_registered(TokenProxy):
     admin.site.unregister(TokenProxy)
 
+# The admin is the desk's, not a stock "Django administration".
+admin.site.site_header = _("Arbitration desk administration")
+admin.site.site_title = _("Arbitration desk admin")
+admin.site.index_title = _("Rulebook, tools and history")
+
 
 class AuditedAdmin(NoDeleteAdmin):
     """Every add and change made here is an audit entry: who, and each changed field

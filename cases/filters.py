@@ -20,6 +20,10 @@ from .selectors.queue import desk_day_start
 
 # Roles whose members work appeals: the people a lead can filter the queue by.
 WORKING_ROLES = roles.Role.WORKING
+# The search matches order numbers and traders from their start from this many characters
+# (shorter: exact); a prefix that many traders share is capped at this many of them.
+SEARCH_PREFIX_MIN = 3
+SEARCH_TRADERS_MAX = 500
 
 
 class UtcIsoDateTimeField(IsoDateTimeField):
@@ -279,20 +283,35 @@ class QueueFilter(django_filters.FilterSet):
         return queryset.filter(sla_breached())
 
     def filter_q(self, queryset: QuerySet[Appeal], name: str, value: str) -> QuerySet[Appeal]:
-        """An order's external id, a trader's external id (their appeals as buyer or
-        seller), or an appeal id (#123 or 123), all exact.
+        """An order number, a trader (id, nickname or KYC name: their appeals as buyer or
+        seller), or an appeal id (#123 or 123). Orders and traders match from the start,
+        case-insensitively ("p2p-2611" finds P2P-26112210..., "li" finds Li Na), once at
+        least SEARCH_PREFIX_MIN characters are typed; shorter is exact.
 
-        One UNION of id lookups, each on a unique or foreign-key index, used as
-        `id IN (...)`: an OR of the same conditions would make PostgreSQL scan the table.
+        One UNION of id lookups used as `id IN (...)`: an OR of the same conditions would
+        make PostgreSQL scan the table. Each prefix is `UPPER(col) LIKE 'X%'`, which on
+        PostgreSQL uses the text_pattern_ops expression indexes of migration 0021
+        (order_external_upper, trader_*_upper); the traders' appeals come through the
+        order's buyer/seller foreign-key indexes.
         """
         value = value.strip()
         if not value:
             return queryset
-        ids = Appeal.objects.filter(order__external_id=value).values("id")
-        traders = Trader.objects.filter(external_id=value).values("id")
+        if len(value) >= SEARCH_PREFIX_MIN:
+            orders = Q(order__external_id__istartswith=value)
+            traders = Trader.objects.filter(
+                Q(external_id__istartswith=value)
+                | Q(display_name__istartswith=value)
+                | Q(kyc_name__istartswith=value)
+            )
+        else:
+            orders = Q(order__external_id=value)
+            traders = Trader.objects.filter(external_id=value)
+        trader_ids = traders.values("id")[:SEARCH_TRADERS_MAX]
+        ids = Appeal.objects.filter(orders).values("id")
         ids = ids.union(
-            Appeal.objects.filter(order__buyer__in=traders).values("id"),
-            Appeal.objects.filter(order__seller__in=traders).values("id"),
+            Appeal.objects.filter(order__buyer__in=trader_ids).values("id"),
+            Appeal.objects.filter(order__seller__in=trader_ids).values("id"),
         )
         number = value.removeprefix("#")
         if number.isascii() and number.isdigit() and len(number) < 19:

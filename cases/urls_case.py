@@ -6,6 +6,7 @@ from .views import case
 
 urlpatterns = [
     path("cases/<int:pk>/", case.case_page, name="case"),
+    path("cases/<int:pk>/changes", case.case_changes, name="case_changes"),
     path("cases/<int:pk>/evidence/<int:eid>/file", case.evidence_file, name="evidence_file"),
     path("cases/<int:pk>/claim", case.claim, name="case_claim"),
     path("cases/<int:pk>/assign", case.assign, name="case_assign"),
@@ -16,6 +17,7 @@ urlpatterns = [
     path("cases/<int:pk>/evidence", case.upload, name="case_upload"),
     path("cases/<int:pk>/escalate", case.escalate, name="case_escalate"),
     path("cases/<int:pk>/verdict", case.verdict, name="case_verdict"),
+    path("cases/<int:pk>/verdict/check", case.verdict_check, name="case_verdict_check"),
     path("cases/<int:pk>/verdicts/<int:vid>/approve", case.approve, name="case_approve"),
     path("cases/<int:pk>/verdicts/<int:vid>/send-back", case.send_back, name="case_send_back"),
     path("cases/<int:pk>/cancel", case.cancel, name="case_cancel"),

@@ -1429,7 +1429,11 @@ class DemoSeeder:
                 Decimal("0.01"), rounding=ROUND_DOWN
             )
             case.payer = first.payer
-            case.ctx.update(money=first.ctx["money"], payer=first.payer[0])
+            # The chat's "held in escrow" line must say this order's own amount, the one
+            # the appeal freezes, not the amount planned before the fiat was copied.
+            case.ctx.update(
+                money=first.ctx["money"], payer=first.payer[0], crypto=f"{case.plan.crypto:f}"
+            )
 
         def original_png() -> tuple[bytes, str]:
             if "png" not in original:

@@ -15,7 +15,16 @@ from arbitration.exceptions import Conflict, InvalidInput
 from cases import roles
 from cases.audit import audit_record
 from cases.explanations import verdict_explain
-from cases.models import AccountAction, Appeal, DeskMessage, Notification, Party, Rule, Verdict
+from cases.models import (
+    AccountAction,
+    Appeal,
+    DeskMessage,
+    Notification,
+    Order,
+    Party,
+    Rule,
+    Verdict,
+)
 from cases.notifications import notify
 from cases.outbox import event_emit
 
@@ -27,6 +36,14 @@ from .messages import desk_message_send
 from .transitions import Actor, transition
 
 S = Appeal.Status
+
+# What the order becomes when a verdict takes effect (the contract's order statuses): the
+# crypto released to the buyer completes it, back to the seller cancels it; no fund
+# movement leaves it as the exchange last said.
+ORDER_STATUS_AFTER = {
+    Verdict.Outcome.RELEASE_TO_BUYER: Order.Status.RELEASED,
+    Verdict.Outcome.RETURN_TO_SELLER: Order.Status.CANCELLED,
+}
 
 
 @dataclass(frozen=True)
@@ -242,8 +259,10 @@ def _verdict_snapshot(verdict: Verdict) -> dict[str, Any]:
 
 
 def _take_effect(appeal: Appeal, verdict: Verdict, *, actor: AbstractBaseUser) -> None:
-    """Resolve the appeal, apply account actions and emit verdict.issued: the one event
-    on which the exchange moves the escrowed funds."""
+    """Resolve the appeal, let the order follow the outcome, apply account actions and emit
+    verdict.issued: the one event on which the exchange moves the escrowed funds."""
+    order = appeal.order
+    order_status = ORDER_STATUS_AFTER.get(verdict.outcome, order.status)
     transition(
         appeal,
         S.RESOLVED,
@@ -254,9 +273,21 @@ def _take_effect(appeal: Appeal, verdict: Verdict, *, actor: AbstractBaseUser) -
             "evidence_due_at": None,
             "evidence_requested_from": "",
         },
-        audit_extra={"verdict": verdict.pk, "outcome": verdict.outcome},
+        audit_extra={
+            "verdict": verdict.pk,
+            "outcome": verdict.outcome,
+            # The order's change is on record in the same entry.
+            **({"order_status": order_status} if order_status != order.status else {}),
+        },
     )
-    order = appeal.order
+    if order_status != order.status:
+        # In the verdict's transaction: the order no longer reads "Appealed" once decided.
+        changes: dict[str, Any] = {"status": order_status}
+        if order_status == Order.Status.RELEASED and order.released_at is None:
+            changes["released_at"] = verdict.effective_at
+        Order.objects.filter(pk=order.pk).update(**changes, updated_at=timezone.now())
+        for name, value in changes.items():
+            setattr(order, name, value)
     event_emit(
         type="verdict.issued",
         appeal=appeal,

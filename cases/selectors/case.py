@@ -41,6 +41,8 @@ from cases.models import (
     VerdictReview,
     WatchKeyword,
 )
+from cases.selectors.audit import Sentence, audit_sentence
+from cases.selectors.audit import user_ids as audit_user_ids
 from evidence.models import Evidence
 from evidence.selectors import shared_signals
 
@@ -50,38 +52,6 @@ if TYPE_CHECKING:
 S = Appeal.Status
 RECENT_APPEALS = 5
 LINKED_ACCOUNTS = 40
-
-# What an audit action means, as a phrase after the actor's name ("senior claimed the case").
-ACTION_PHRASES = {
-    "appeal.opened": gettext_lazy("opened the appeal"),
-    "appeal.claimed": gettext_lazy("claimed the case"),
-    "appeal.assigned": gettext_lazy("(re)assigned the case"),
-    "appeal.unassigned": gettext_lazy("handed the case back to the queue"),
-    "appeal.evidence_requested": gettext_lazy("requested evidence"),
-    "appeal.evidence_received": gettext_lazy("received the requested evidence"),
-    "appeal.escalated": gettext_lazy("escalated the case"),
-    "appeal.cancelled": gettext_lazy("cancelled the appeal"),
-    "appeal.verdict_proposed": gettext_lazy("sent a verdict for approval"),
-    "appeal.verdict_sent_back": gettext_lazy("sent the verdict back"),
-    "appeal.resolved": gettext_lazy("resolved the appeal"),
-    "note.added": gettext_lazy("added a note"),
-    "evidence.added": gettext_lazy("added evidence"),
-    "verdict.proposed": gettext_lazy("proposed a verdict"),
-    "verdict.approved": gettext_lazy("approved the verdict"),
-    "verdict.sent_back": gettext_lazy("sent the verdict back"),
-    "account.action_taken": gettext_lazy("took an account action"),
-    "party.message_sent": gettext_lazy("messaged a party"),
-    "review.requested": gettext_lazy("recorded a contest of the verdict"),
-    "review.assigned": gettext_lazy("assigned the review"),
-    "review.upheld": gettext_lazy("upheld the verdict on review"),
-    "review.reversed": gettext_lazy("reversed the verdict on review"),
-    "review.reversal_proposed": gettext_lazy("proposed reversing the verdict"),
-    "review.reversal_sent_back": gettext_lazy("sent the proposed reversal back"),
-    "trader.updated": gettext_lazy("changed a trader's details"),
-}
-# Audit values that are user ids, shown as usernames.
-USER_KEYS = frozenset({"assignee", "decided_by", "approved_by", "reviewer"})
-
 
 # --- the appeal ---------------------------------------------------------------------------
 
@@ -453,52 +423,32 @@ def verdicts(appeal: Appeal) -> list[Verdict]:
 @dataclass
 class AuditLine:
     entry: AuditEntry
-    phrase: str
-    changes: list[tuple[str, str, str]]
+    sentence: Sentence
+
+    @property
+    def phrase(self) -> str:
+        return self.sentence.text
 
 
-def _show(value: Any, users: dict[int, str], key: str) -> str:
-    if value is None or value == "":
-        return "—"
-    if key in USER_KEYS and isinstance(value, int):
-        return users.get(value, f"#{value}")
-    text = value if isinstance(value, str) else str(value)
-    return text if len(text) <= 140 else text[:139] + "…"
+def _names(ids: set[int]) -> dict[int, str]:
+    """User ids as the names the trail shows: the full name if there is one."""
+    if not ids:
+        return {}
+    rows = get_user_model().objects.filter(pk__in=ids)
+    return {
+        pk: f"{first} {last}".strip() or username
+        for pk, username, first, last in rows.values_list(
+            "pk", "username", "first_name", "last_name"
+        )
+    }
 
 
 def audit_lines(entries: QuerySet[AuditEntry] | list[AuditEntry]) -> list[AuditLine]:
-    """Each entry with a readable before -> after list; user ids become usernames (one
-    query for all of them)."""
+    """Each entry as a sentence in the viewer's language (cases.selectors.audit); the
+    users the entries name are read in one query for all of them."""
     entries = list(entries)
-    user_ids = {
-        value
-        for entry in entries
-        for part in (entry.before, entry.after)
-        for key, value in part.items()
-        if key in USER_KEYS and isinstance(value, int)
-    }
-    users = dict(
-        get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username")
-        if user_ids
-        else []
-    )
-    lines = []
-    for entry in entries:
-        changes = []
-        for key in [*entry.before, *(k for k in entry.after if k not in entry.before)]:
-            before, after = entry.before.get(key), entry.after.get(key)
-            if key in entry.before and before == after:
-                continue
-            changes.append(
-                (
-                    key,
-                    _show(before, users, key) if key in entry.before else "",
-                    _show(after, users, key) if key in entry.after else "—",
-                )
-            )
-        phrase = ACTION_PHRASES.get(entry.action, entry.action)
-        lines.append(AuditLine(entry=entry, phrase=str(phrase), changes=changes))
-    return lines
+    names = _names(audit_user_ids(entries))
+    return [AuditLine(entry=entry, sentence=audit_sentence(entry, names)) for entry in entries]
 
 
 def audit_trail(appeal: Appeal) -> list[AuditLine]:
@@ -507,13 +457,34 @@ def audit_trail(appeal: Appeal) -> list[AuditLine]:
 
 def changes_since(appeal_id: int, seq: int | None) -> list[str]:
     """What others did to the case after the viewer's page was drawn, for the stale-form
-    message: "senior claimed the case; senior requested evidence"."""
+    message: "senior claimed the case; senior asked the seller for evidence"."""
     entries = AuditEntry.objects.filter(appeal_id=appeal_id).order_by("-seq")
     entries = entries.filter(seq__gt=seq) if seq is not None else entries[:1]
-    return [
-        f"{e.actor_label} {ACTION_PHRASES.get(e.action, e.action)}"
-        for e in reversed(list(entries[:10]))
-    ]
+    return [line.phrase for line in audit_lines(list(reversed(list(entries[:10]))))]
+
+
+@dataclass
+class CaseChange:
+    """The newest thing someone else did to an open case page, for its banner."""
+
+    sentence: str
+    at: datetime
+    more: int
+
+
+def case_changes(appeal_id: int, seq: int, viewer: AbstractBaseUser) -> CaseChange | None:
+    """What happened to the case after audit entry `seq` by anyone but `viewer` (the
+    banner's poll): one query on the audit_appeal index, and one for the actor's name
+    when there is something to say."""
+    found = list(
+        AuditEntry.objects.filter(appeal_id=appeal_id, seq__gt=seq)
+        .exclude(actor_id=viewer.pk)
+        .order_by("-seq")[:20]
+    )
+    if not found:
+        return None
+    latest = audit_lines(found[:1])[0]
+    return CaseChange(sentence=latest.phrase, at=latest.entry.created_at, more=len(found) - 1)
 
 
 # --- the timeline -------------------------------------------------------------------------

@@ -255,17 +255,17 @@ def _queue_row(a: Any, now: datetime, me: int, can_bulk: bool, words: dict[str, 
         clock = format_html('<span class="muted">{}</span>', words["closed"])
     elif a.paused:
         clock = format_html(
-            '<span class="due paused" data-due="{}" data-paused>{}</span>', due, words["paused"]
+            '<span class="due paused" data-due="{}" data-paused data-test="sla-countdown">{}</span>', due, words["paused"]
         )
     elif sla == "overdue":
         clock = format_html(
-            '<span class="overdue" data-due="{}">{}</span>',
+            '<span class="overdue" data-due="{}" data-test="sla-countdown">{}</span>',
             due,
             _("overdue %(d)s") % {"d": since(a.resolution_due_at, now)},
         )
     else:
         clock = format_html(
-            '<span class="due{}" data-due="{}">{}</span>',
+            '<span class="due{}" data-due="{}" data-test="sla-countdown">{}</span>',
             " due-soon" if sla == "soon" else "",
             due,
             _("%(d)s left") % {"d": until(a.resolution_due_at, now)},

@@ -19,12 +19,15 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from arbitration.exceptions import DomainError
+from arbitration.formatting import compact_duration
 from arbitration.permissions import staff_required
 from cases import lifecycle, roles
 from cases.explanations import verdict_explain
@@ -47,7 +50,7 @@ from cases.forms import (
     UnassignForm,
     VerdictForm,
 )
-from cases.models import AccountAction, Appeal, Party, Verdict
+from cases.models import AccountAction, Appeal, Party, Rule, Verdict
 from cases.penalties import most_severe, penalty_suggest
 from cases.replies import replies_rendered
 from cases.selectors import case as selectors
@@ -200,6 +203,39 @@ def render_case(
 @staff_required
 def case_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render_case(request, pk)
+
+
+# htmx stops polling on this status (the session ended: nothing to watch).
+STOP_POLLING = 286
+
+
+@require_GET
+def case_changes(request: HttpRequest, pk: int) -> HttpResponse:
+    """The open case page's poll: has someone else acted on this case since the page was
+    drawn (audit entry `seq`)? 204 when not; else the banner saying who did what, how
+    long ago, with a reload button. One audit query (and one for the actor's name) on
+    top of the session's."""
+    user = request.user
+    if not user.is_authenticated or not roles.is_staff_member(user):
+        return HttpResponse(status=STOP_POLLING)
+    try:
+        seq = int(request.GET.get("seq", ""))
+    except ValueError:
+        return HttpResponse(_("seq must be a number."), status=400, content_type="text/plain")
+    change = selectors.case_changes(pk, seq, user)
+    if change is None:
+        return HttpResponse(status=204)
+    ago = compact_duration(max(0, int((timezone.now() - change.at).total_seconds())))
+    text = _("%(what)s %(ago)s ago — reload to see.") % {"what": change.sentence, "ago": ago}
+    if change.more:
+        text += " " + ngettext(
+            "(And %(n)d more change.)", "(And %(n)d more changes.)", change.more
+        ) % {"n": change.more}
+    return render(
+        request,
+        "cases/partials/case_changed.html",
+        {"text": text, "url": reverse("cases:case", args=[pk])},
+    )
 
 
 # --- evidence files -----------------------------------------------------------------------
@@ -506,46 +542,74 @@ def _money_sentence(appeal: Appeal, outcome: str) -> str:
     return _("Close appeal #%(appeal)s with no fund movement?") % values
 
 
+def _money_flow(appeal: Appeal, outcome: str) -> dict[str, str]:
+    """What moves where, for the confirmation: from escrow to a party, or nowhere."""
+    order = appeal.order
+    side = {
+        Verdict.Outcome.RELEASE_TO_BUYER: Party.BUYER,
+        Verdict.Outcome.RETURN_TO_SELLER: Party.SELLER,
+    }.get(outcome)
+    if side is None:
+        return {"amount": _amount(appeal), "to": "", "party": ""}
+    trader = order.party(side)
+    return {
+        "amount": _amount(appeal),
+        "party": side,
+        "to": f"{Party(side).label} · {trader.display_name} ({trader.external_id})",
+    }
+
+
+def _verdict_preview(
+    appeal: Appeal, form: VerdictForm, *, usual: list[Rule], other: list[Rule]
+) -> dict[str, Any]:
+    """What the confirmation shows for a valid verdict form, before anything is decided:
+    the money movement, the verdict's facts and both parties' explanations."""
+    data = form.cleaned_data
+    draft = Verdict(
+        appeal=appeal,
+        outcome=data["outcome"],
+        responsible_party=data["responsible_party"],
+        rule=form.rule_obj,
+        **form.rule_obj.citation(),
+        rationale=data["rationale"],
+    )
+    action = form.account_action
+    return {
+        "appeal": appeal,
+        "order": appeal.order,
+        "form": VerdictForm(initial={**data, "confirm": True}, usual=usual, other=other),
+        "data": data,
+        "draft": draft,
+        "rule": form.rule_obj,
+        "question": _money_sentence(appeal, data["outcome"]),
+        "flow": _money_flow(appeal, data["outcome"]),
+        "four_eyes": lifecycle.four_eyes_required(appeal),
+        "action": action,
+        "action_label": dict(AccountAction.Kind.choices).get(action.kind) if action else "",
+        "action_targets": draft.responsible_traders(),
+        "explanations": _explanations(draft, appeal),
+        "seen": data.get("seen", ""),
+        "seen_seq": data.get("seen_seq") or "",
+    }
+
+
 @require_POST
 @staff_required
 def verdict(request: HttpRequest, pk: int) -> HttpResponse:
     appeal = selectors.case_appeal(pk)
     usual, other = selectors.rules_for(appeal)
     form = VerdictForm(request.POST, usual=usual, other=other)
+    # The in-page dialog confirms with then=next: on success the arbitrator lands on the
+    # next case to work. The no-JS confirmation page comes back to this case.
+    then_next = request.POST.get("then") == "next"
 
     def preview(_appeal: Appeal, data: dict[str, Any]) -> HttpResponse | None:
         if data.get("confirm"):
             return None
-        draft = Verdict(
-            appeal=appeal,
-            outcome=data["outcome"],
-            responsible_party=data["responsible_party"],
-            rule=form.rule_obj,
-            **form.rule_obj.citation(),
-            rationale=data["rationale"],
-        )
-        action = form.account_action
-        targets = draft.responsible_traders()
-        confirm_form = VerdictForm(initial={**data, "confirm": True}, usual=usual, other=other)
         return render(
             request,
             "cases/partials/case_verdict_confirm.html",
-            {
-                "appeal": appeal,
-                "order": appeal.order,
-                "form": confirm_form,
-                "data": data,
-                "draft": draft,
-                "rule": form.rule_obj,
-                "question": _money_sentence(appeal, data["outcome"]),
-                "four_eyes": lifecycle.four_eyes_required(appeal),
-                "action": action,
-                "action_label": dict(AccountAction.Kind.choices).get(action.kind) if action else "",
-                "action_targets": targets,
-                "explanations": _explanations(draft, appeal),
-                "seen": data.get("seen", ""),
-                "seen_seq": data.get("seen_seq") or "",
-            },
+            _verdict_preview(appeal, form, usual=usual, other=other),
         )
 
     def do(a: Appeal, data: dict[str, Any]) -> Verdict:
@@ -562,15 +626,19 @@ def verdict(request: HttpRequest, pk: int) -> HttpResponse:
 
     def done(v: Verdict) -> str:
         if v.state == Verdict.State.PENDING:
-            return _(
+            said = _(
                 "Verdict proposed. It is above the four-eyes threshold: it waits for a second "
                 "senior arbitrator or team lead, and no funds move until then."
             )
-        return _("Verdict issued: %(outcome)s. It has taken effect.") % {
-            "outcome": v.get_outcome_display().lower()
-        }
+        else:
+            said = _("Verdict issued: %(outcome)s. It has taken effect.") % {
+                "outcome": v.get_outcome_display().lower()
+            }
+        if then_next:
+            return _("Appeal #%(id)s: %(what)s") % {"id": appeal.pk, "what": said}
+        return said
 
-    return _act(
+    response = _act(
         request,
         pk,
         "verdict",
@@ -580,6 +648,54 @@ def verdict(request: HttpRequest, pk: int) -> HttpResponse:
         success=done,
         preview=preview,
     )
+    if then_next and response.status_code == 302 and form.cleaned_data.get("confirm"):
+        return _next_case(request)
+    return response
+
+
+def _next_case(request: HttpRequest) -> HttpResponse:
+    """After a decision: the case "claim next" would give this user, claimed through the
+    lifecycle, or the queue when none is left."""
+    try:
+        appeal = lifecycle.appeal_claim_next(actor=request.user)
+    except DomainError as error:
+        messages.info(request, error.message)
+        appeal = None
+    if appeal is None:
+        messages.info(request, _("No unassigned open appeal is left to claim: back to the queue."))
+        return redirect("cases:home")
+    messages.info(
+        request,
+        _("Next: you claimed appeal #%(id)s (order %(order)s).")
+        % {"id": appeal.pk, "order": appeal.order.external_id},
+    )
+    return redirect(appeal)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def verdict_check(request: HttpRequest, pk: int) -> HttpResponse:
+    """The verdict form checked, nothing decided: the in-page confirmation dialog's body
+    (the money movement, the facts, both parties' explanations and the confirm button),
+    or the form's errors (400), a refusal (403), or the stale-page message (409)."""
+    if not roles.has(request.user, roles.WORK):
+        raise PermissionDenied
+    appeal = selectors.case_appeal(pk)
+    usual, other = selectors.rules_for(appeal)
+    form = VerdictForm(
+        request.POST if request.method == "POST" else request.GET, usual=usual, other=other
+    )
+    template = "cases/partials/case_verdict_check.html"
+    if not form.is_valid():
+        return render(request, template, {"appeal": appeal, "form": form}, status=400)
+    permit = lifecycle.can_decide(request.user, appeal)
+    if not permit:
+        return render(request, template, {"appeal": appeal, "refusal": permit.reason}, status=403)
+    if not lifecycle.is_current(appeal, form.cleaned_data.get("expected")):
+        refusal = _stale_message(appeal.pk, form.cleaned_data)
+        return render(request, template, {"appeal": appeal, "refusal": refusal}, status=409)
+    context = _verdict_preview(appeal, form, usual=usual, other=other)
+    return render(request, template, {**context, "checked": True})
 
 
 def _pending_verdict(pk: int, vid: int) -> Verdict:

@@ -2,6 +2,11 @@
  * page, and the bar says how many are ticked. The rows live in #queue-results, which htmx
  * replaces on a filter change, so everything is delegated to the document.
  * Without JS the boxes still work; only "select all" and the count need this.
+ *
+ * The live refresh (#queue-poll, every 15 s, the filter form's current values) brings new
+ * cases and fresh counts; it is skipped past the first page (the rows would jump back to
+ * page one), while any row is ticked (the ticks would be lost) or focused, and in a
+ * hidden tab.
  */
 (function () {
   "use strict";
@@ -35,6 +40,17 @@
     } else if (target.matches("input.js-pick")) {
       update();
     }
+  });
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var source = event.detail && event.detail.elt;
+    if (!source || source.id !== "queue-poll") return;
+    var firstPage = document.querySelector("#queue-results [data-first-page]");
+    var ticked = picks().some(function (box) { return box.checked; });
+    // A keyboard user on a row keeps their place: the swap would drop the focus.
+    var results = document.getElementById("queue-results");
+    var focused = results && results.contains(document.activeElement);
+    if (!firstPage || ticked || focused || document.hidden) event.preventDefault();
   });
 
   document.addEventListener("htmx:afterSettle", update);

@@ -2,13 +2,15 @@
  * "2h 14m left", "overdue 5m", or "paused" while it carries data-paused (a clock that
  * stands still). The server renders the same text first, so the page reads right without
  * JS; the words come from <body data-timer-left / -overdue / -paused> (translated).
- * Elements htmx swaps in are picked up on the next tick. The text is not a live region:
+ * Under four hours (the queue's "due soon") the seconds show too, so a clock that matters
+ * visibly runs. Elements htmx swaps in are picked up on the next tick. The text is not a live region:
  * a screen reader is not read a new number every second; the title keeps the due time.
  */
 (function () {
   "use strict";
 
   var body = document.body;
+  var SECONDS_SHOWN = 4 * 3600;
   function word(name, fallback) {
     return (body && body.getAttribute("data-timer-" + name)) || fallback;
   }
@@ -25,10 +27,14 @@
       minutes: Math.floor((seconds % 3600) / 60),
       seconds: Math.floor(seconds % 60)
     };
+    var secs = fill(word("s", "%(seconds)ds"), v);
     if (v.days) return fill(word("dh", "%(days)dd %(hours)dh"), v);
-    if (v.hours) return fill(word("hm", "%(hours)dh %(minutes)dm"), v);
-    if (v.minutes) return fill(word("m", "%(minutes)dm"), v);
-    return fill(word("s", "%(seconds)ds"), v);
+    if (v.hours) {
+      var hm = fill(word("hm", "%(hours)dh %(minutes)dm"), v);
+      return seconds < SECONDS_SHOWN ? hm + " " + secs : hm;
+    }
+    if (v.minutes) return fill(word("m", "%(minutes)dm"), v) + " " + secs;
+    return secs;
   }
 
   function render(el, now) {

@@ -556,6 +556,14 @@ def fill_verdict(page: Page, rationale: str) -> None:
     page.locator("#id_verdict_rationale").fill(rationale)
 
 
+def verdict_dialog(page: Page):
+    """The verdict form's in-page confirmation (issue 11): opened by "Review and confirm…"."""
+    page.get_by_role("button", name="Review and confirm…").click()
+    dialog = page.locator("[data-test=verdict-dialog]")
+    expect(dialog).to_be_visible()
+    return dialog
+
+
 def test_issue_a_verdict_below_the_threshold(live_server, page: Page, screenshot, console_errors):
     ana = person("arbitrator", "ana")
     appeal = appeal_in(S.IN_REVIEW, worker=ana)
@@ -567,25 +575,29 @@ def test_issue_a_verdict_below_the_threshold(live_server, page: Page, screenshot
     fill_verdict(page, rationale)
     # The penalty matrix suggests the account action for the responsible seller.
     expect(page.locator("#id_verdict_action_kind")).to_have_value("warning")
-    submit(page, page.get_by_role("button", name="Review and confirm…"))
+    dialog = verdict_dialog(page)
 
     # The confirmation step says where the money goes, and nothing happened yet.
-    question = page.locator("h1.question")
+    question = dialog.locator("[data-test=verdict-question]")
     expect(question).to_have_text(
         f"Release 500 USDT to the buyer {order.buyer.display_name} ({order.buyer.external_id})?"
     )
-    expect(page.locator(".case-flag.money")).to_be_visible()
-    expect(page.locator(".confirm dl.kv")).to_contain_text("P2P-1.1")
-    expect(page.locator(".confirm dl.kv")).to_contain_text(rationale)
-    expect(page.locator(".confirm dl.kv")).to_contain_text(f"Warning → {order.seller.display_name}")
+    expect(dialog.locator(".case-flag.money")).to_be_visible()
+    expect(dialog.locator("dl.kv")).to_contain_text("P2P-1.1")
+    expect(dialog.locator("dl.kv")).to_contain_text(rationale)
+    expect(dialog.locator("dl.kv")).to_contain_text(f"Warning → {order.seller.display_name}")
     screenshot(page, "workspace-verdict-confirm")
     appeal.refresh_from_db()
     assert appeal.status == S.IN_REVIEW
     assert not Verdict.objects.filter(appeal=appeal).exists()
 
-    submit(page, page.get_by_role("button", name="Confirm: Release to buyer"))
-    assert page.url == f"{live_server.url}/cases/{appeal.pk}/"
-    expect(flash(page)).to_have_text("Verdict issued: release to buyer. It has taken effect.")
+    # Confirming decides and goes on to the next case: none is left, so the queue.
+    submit(page, dialog.get_by_role("button", name="Confirm: Release to buyer"))
+    assert page.url == f"{live_server.url}/"
+    expect(flash(page).first).to_have_text(
+        f"Appeal #{appeal.pk}: Verdict issued: release to buyer. It has taken effect."
+    )
+    open_case(page, live_server.url, appeal)
     expect(status_badge(page)).to_have_text("Resolved")
     panel = page.locator("#verdict.effective")
     expect(panel).to_contain_text("Release to buyer")
@@ -631,11 +643,14 @@ def test_four_eyes_a_second_senior_approves(
     expect(page.locator(".case-head .four-eyes")).to_be_visible()
     fill_verdict(page, rationale)
     page.locator("#id_verdict_action_kind").select_option("")
-    submit(page, page.get_by_role("button", name="Review and confirm…"))
-    expect(page.locator(".confirm .case-flag.four-eyes")).to_be_visible()
-    submit(page, page.get_by_role("button", name="Send for approval"))
+    dialog = verdict_dialog(page)
+    expect(dialog.locator(".case-flag.four-eyes")).to_be_visible()
+    submit(page, dialog.get_by_role("button", name="Send for approval"))
 
-    expect(flash(page)).to_contain_text("Verdict proposed. It is above the four-eyes threshold")
+    expect(flash(page).first).to_contain_text(
+        "Verdict proposed. It is above the four-eyes threshold"
+    )
+    open_case(page, live_server.url, appeal)
     expect(status_badge(page)).to_have_text("Pending approval")
     pending_panel = page.locator("#verdict.pending")
     expect(pending_panel).to_contain_text("Verdict waiting for approval")
@@ -700,8 +715,8 @@ def test_a_senior_cannot_approve_their_own_verdict(
     log_in(page, live_server.url, "sam", next_path=f"/cases/{appeal.pk}/")
     fill_verdict(page, "The buyer's statement shows the payment.")
     page.locator("#id_verdict_action_kind").select_option("")
-    submit(page, page.get_by_role("button", name="Review and confirm…"))
-    submit(page, page.get_by_role("button", name="Send for approval"))
+    submit(page, verdict_dialog(page).get_by_role("button", name="Send for approval"))
+    open_case(page, live_server.url, appeal)
     expect(status_badge(page)).to_have_text("Pending approval")
 
     # Sam may approve verdicts, but not this one: no button, and the page says why.

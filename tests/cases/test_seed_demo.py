@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +152,30 @@ class TestStoryDemo:
         assert OutboxEvent.objects.filter(type=OutboxEvent.Type.VERDICT_ISSUED).count() == (
             Verdict.objects.filter(state=Verdict.State.EFFECTIVE).count()
         )
+
+    def test_every_amount_shown_is_the_orders_own(self, desk):
+        # The appeal freezes the order's amount, and the chat's escrow lines say it too.
+        assert not Appeal.objects.exclude(crypto_amount=F("order__crypto_amount")).exists()
+        escrow = re.compile(r"(\d+(?:\.\d+)?) (USDT|USDC|FDUSD|BTC|ETH)")
+        checked = 0
+        for message in ChatMessage.objects.filter(sender="system").select_related("order"):
+            for amount, asset in escrow.findall(message.text):
+                assert (Decimal(amount), asset) == (
+                    message.order.crypto_amount,
+                    message.order.asset,
+                ), (message.order.external_id, message.text)
+                checked += 1
+        assert checked > 50
+
+    def test_decided_orders_follow_their_verdict(self, desk):
+        for verdict in Verdict.objects.filter(state=Verdict.State.EFFECTIVE).select_related(
+            "appeal__order"
+        ):
+            status = verdict.appeal.order.status
+            if verdict.outcome == Verdict.Outcome.RELEASE_TO_BUYER:
+                assert status == Order.Status.RELEASED, verdict.appeal_id
+            elif verdict.outcome == Verdict.Outcome.RETURN_TO_SELLER:
+                assert status == Order.Status.CANCELLED, verdict.appeal_id
 
     def test_the_audit_chain_verifies(self, desk):
         checked, broken = audit_verify()

@@ -601,7 +601,7 @@ def test_of_two_people_acting_at_once_one_succeeds(client, senior, lead, arbitra
 
     assert first.status_code == 302
     assert second.status_code == 409
-    assert "senior (re)assigned the case" in messages_of(second)[0]
+    assert "senior assigned the case to arbitrator2" in messages_of(second)[0]
     assert fresh(appeal).assignee == arbitrator2
 
 

@@ -231,7 +231,9 @@ def test_it_shows_notes_timeline_and_audit_trail(client, arbitrator):
         "party.message_sent",
         "note.added",
     ]
-    assert "appeal.evidence_requested" in body
+    # The trail reads as sentences (issue 11), never as raw action keys.
+    assert "arbitrator asked the seller for evidence, due" in body
+    assert "appeal.evidence_requested" not in body
     assert "In review → Awaiting evidence" in body
 
 

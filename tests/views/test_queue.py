@@ -415,13 +415,31 @@ def test_search_looks_through_closed_appeals_too(arbitrator):
     assert b"a search looks through every status" in response.content
 
 
-def test_search_is_exact(arbitrator):
-    appeal(external_id="P2P-88001")
+def test_search_takes_the_start_of_an_order_number_in_any_case(arbitrator):
+    wanted = appeal(external_id="P2P-88001")
+    appeal(external_id="P2P-99001")
 
-    response = get(as_user(arbitrator), q="P2P-88")
-
+    assert ids(get(as_user(arbitrator), q="p2p-88")) == [wanted.pk]
+    response = get(as_user(arbitrator), q="P2P-77")
     assert ids(response) == []
-    assert "No appeal matches “P2P-88”".encode() in response.content
+    assert "No appeal matches “P2P-77”".encode() in response.content
+
+
+def test_search_finds_a_trader_by_nickname_or_kyc_name(arbitrator):
+    li = TraderFactory(display_name="LiNa_OTC", kyc_name="Wang Lina")
+    as_buyer = appeal(buyer=li)
+    as_seller = appeal(seller=li)
+    appeal()
+
+    for q in ("lina_", "LINA_otc", "wang li"):
+        assert sorted(ids(get(as_user(arbitrator), q=q))) == sorted([as_buyer.pk, as_seller.pk])
+    # Two characters are too few for a prefix: only an exact id matches.
+    assert ids(get(as_user(arbitrator), q="li")) == []
+
+
+def test_a_search_prefix_is_not_a_pattern(arbitrator):
+    appeal(external_id="P2P-12345")
+    assert ids(get(as_user(arbitrator), q="P2P_1%")) == []
 
 
 def test_a_nul_character_in_the_search_is_refused_cleanly(arbitrator):
