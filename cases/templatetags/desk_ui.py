@@ -255,7 +255,10 @@ def _queue_row(a: Any, now: datetime, me: int, can_bulk: bool, words: dict[str, 
         clock = format_html('<span class="muted">{}</span>', words["closed"])
     elif a.paused:
         clock = format_html(
-            '<span class="due paused" data-due="{}" data-paused data-test="sla-countdown">{}</span>', due, words["paused"]
+            '<span class="due paused" data-due="{}" data-paused data-test="sla-countdown">'
+            "{}</span>",
+            due,
+            words["paused"],
         )
     elif sla == "overdue":
         clock = format_html(
