@@ -19,7 +19,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from cases import lifecycle
-from cases.models import Appeal, OutboxEvent, Verdict
+from cases.models import Appeal, OutboxEvent, StaffProfile, Verdict
 from tests.factories import OrderFactory, appeal_in, open_appeal, staff_user
 
 S = Appeal.Status
@@ -337,3 +337,31 @@ def test_without_javascript_the_confirmation_page_decides(live_server, browser, 
     finally:
         context.close()
     assert Appeal.objects.get(pk=appeal.pk).status == S.RESOLVED
+
+
+def test_the_dialog_and_the_banner_speak_chinese(live_server, page: Page, console_errors):
+    ana = person("arbitrator", "ana")
+    bob = person("senior_arbitrator", "bob")
+    appeal = appeal_in(S.IN_REVIEW, worker=ana)
+    StaffProfile.objects.update_or_create(user=ana, defaults={"language": "zh-hans"})
+
+    log_in(page, live_server.url, "ana", next_path=f"/cases/{appeal.pk}/")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
+    fill_verdict(page, "买家按时付款。")
+    page.locator(".js-verdict-form button[type=submit]").click()
+    dialog = page.locator("[data-test=verdict-dialog]")
+    expect(dialog.locator("[data-test=money-flow]")).to_contain_text("托管")
+    expect(dialog.locator(".confirm-actions .hint")).to_have_text(
+        "确认后将进入下一件待处理案件；没有时返回队列。"
+    )
+    viewport_shot(page, "decide-dialog-zh")
+    page.keyboard.press("Escape")
+
+    lifecycle.note_add(appeal_id=appeal.pk, actor=bob, text="看一下")
+    banner = page.locator("[data-test=case-changed]")
+    expect(banner).to_contain_text("bob 添加了备注", timeout=15_000)
+    expect(banner).to_contain_text("重新加载查看")
+    page.locator("#audit summary").click()
+    expect(page.locator("[data-test=audit-trail]")).to_contain_text("ana 认领了此案件")
+    viewport_shot(page, "decide-banner-zh")
+    assert console_errors == []
