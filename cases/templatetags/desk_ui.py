@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from arbitration.formatting import compact_duration
 from cases import notifications, roles
 from cases.floor.schedule import my_shift
-from cases.models import VerdictReview
+from cases.models import Appeal, VerdictReview
 
 register = template.Library()
 
@@ -154,6 +154,9 @@ def queue_rows(context: template.Context, rows: list[Any]) -> SafeString:
         "closed": _("closed"),
         "paused": _("paused"),
         "risk": _("Risk score"),
+        # get_FOO_display() rebuilds (and hashes) the whole choices dict on every call.
+        **{f"reason:{value}": str(label) for value, label in Appeal.Reason.choices},
+        **{f"status:{value}": str(label) for value, label in Appeal.Status.choices},
     }
     return mark_safe("".join(_queue_row(a, now, user.pk, can_bulk, words) for a in rows))
 
@@ -199,7 +202,7 @@ def _queue_row(a: Any, now: datetime, me: int, can_bulk: bool, words: dict[str, 
     cells.append(
         format_html(
             '<td class="col-reason"><span>{}</span> {}{}</td>',
-            a.get_reason_display(),
+            words.get(f"reason:{a.reason}", a.reason),
             pill,
             format_html('<div class="sub clip" title="{}">{}</div>', start, start) if start else "",
         )
@@ -227,7 +230,9 @@ def _queue_row(a: Any, now: datetime, me: int, can_bulk: bool, words: dict[str, 
     )
     cells.append(
         format_html(
-            '<td><span class="badge badge-{}">{}</span></td>', a.status, a.get_status_display()
+            '<td><span class="badge badge-{}">{}</span></td>',
+            a.status,
+            words.get(f"status:{a.status}", a.status),
         )
     )
     if a.assignee_id == me:
