@@ -16,8 +16,8 @@ Setup (skipped with --no-setup, and idempotent otherwise):
     (their shifts deleted) so the tick measures assignment, not a one-off hand-back of the
     seed's thousands of cases;
   * four escalation rules (`bench: ...`): USDT of 1,000 or more (matches tens of
-    thousands: a full budget of escalations every round), risk at or above 95, chargebacks of 5,000 or
-    more, and evidence deadlines missed.
+    thousands: a full budget of escalations every round), risk at or above 95,
+    chargebacks of 5,000 or more, and evidence deadlines missed.
 
 Then, `--repeat` times: one `assign_tick()` (at most BATCH assignments) and one
 `escalation_sweep()`, each in seconds and SQL statements. The target is under 2 s each,
