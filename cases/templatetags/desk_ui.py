@@ -13,7 +13,6 @@ from typing import Any
 
 from django import template
 from django.utils import timezone
-from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
@@ -171,146 +170,91 @@ def _local(moment: datetime | None, fmt: str) -> str:
 
 
 def _queue_row(a: Any, now: datetime, me: int, can_bulk: bool, words: dict[str, str]) -> str:
+    """One <tr>: f-strings with html.escape on every value (see _chat_line)."""
+    e = _esc
     sla = sla_state(a, now)
-    url = a.get_absolute_url()
+    url = e(a.get_absolute_url())
     cells = []
     if can_bulk:
+        label = e(_("Select appeal #%(id)s") % {"id": a.pk})
         cells.append(
-            format_html(
-                '<td class="col-pick"><label class="pick"><input type="checkbox" name="appeal"'
-                ' value="{}|{}" form="bulk-assign" class="js-pick" aria-label="{}"{}></label></td>',
-                a.pk,
-                a.updated_at.isoformat(),
-                _("Select appeal #%(id)s") % {"id": a.pk},
-                mark_safe(" disabled") if a.is_closed else "",
-            )
+            '<td class="col-pick"><label class="pick"><input type="checkbox" name="appeal"'
+            f' value="{a.pk}|{e(a.updated_at.isoformat())}" form="bulk-assign" class="js-pick"'
+            f' aria-label="{label}"{" disabled" if a.is_closed else ""}></label></td>'
         )
     cells.append(
-        format_html(
-            '<td class="col-id"><a class="case-link" href="{}">#{}</a>'
-            '<div class="sub mono">{}</div></td>',
-            url,
-            a.pk,
-            a.order.external_id,
-        )
+        f'<td class="col-id"><a class="case-link" href="{url}">#{a.pk}</a>'
+        f'<div class="sub mono">{e(a.order.external_id)}</div></td>'
     )
     pill = ""
     if a.priority == 3:
-        pill = format_html('<span class="pill pill-urgent">{}</span>', words["urgent"])
+        pill = f'<span class="pill pill-urgent">{e(words["urgent"])}</span>'
     elif a.priority == 2:
-        pill = format_html('<span class="pill pill-high">{}</span>', words["high"])
+        pill = f'<span class="pill pill-high">{e(words["high"])}</span>'
     start = a.description_start
+    first_words = f'<div class="sub clip" title="{e(start)}">{e(start)}</div>' if start else ""
+    reason = e(words.get(f"reason:{a.reason}", a.reason))
+    cells.append(f'<td class="col-reason"><span>{reason}</span> {pill}{first_words}</td>')
     cells.append(
-        format_html(
-            '<td class="col-reason"><span>{}</span> {}{}</td>',
-            words.get(f"reason:{a.reason}", a.reason),
-            pill,
-            format_html('<div class="sub clip" title="{}">{}</div>', start, start) if start else "",
-        )
+        f'<td class="num col-amount"><span class="amount">{e(amount(a.crypto_amount))}</span>'
+        f' <span class="asset">{e(a.asset)}</span> <span class="sub">{e(a.payment_method)}'
+        "</span></td>"
     )
+    buyer, seller = a.buyer_language, a.seller_language
     cells.append(
-        format_html(
-            '<td class="num col-amount"><span class="amount">{}</span> <span class="asset">{}'
-            '</span> <span class="sub">{}</span></td>',
-            amount(a.crypto_amount),
-            a.asset,
-            a.payment_method,
-        )
+        f'<td class="col-lang"><span title="{e(words["buyer"])}: {e(buyer)}">'
+        f'{e(lang_tag(buyer) or "–")}</span><span class="muted"> / </span>'
+        f'<span title="{e(words["seller"])}: {e(seller)}">{e(lang_tag(seller) or "–")}</span></td>'
     )
-    cells.append(
-        format_html(
-            '<td class="col-lang"><span title="{}: {}">{}</span><span class="muted"> / </span>'
-            '<span title="{}: {}">{}</span></td>',
-            words["buyer"],
-            a.buyer_language,
-            lang_tag(a.buyer_language) or "–",
-            words["seller"],
-            a.seller_language,
-            lang_tag(a.seller_language) or "–",
-        )
-    )
-    cells.append(
-        format_html(
-            '<td><span class="badge badge-{}">{}</span></td>',
-            a.status,
-            words.get(f"status:{a.status}", a.status),
-        )
-    )
+    status = e(words.get(f"status:{a.status}", a.status))
+    cells.append(f'<td><span class="badge badge-{e(a.status)}">{status}</span></td>')
     if a.assignee_id == me:
-        who = format_html("<strong>{}</strong>", words["you"])
+        who = f"<strong>{e(words['you'])}</strong>"
     elif a.assignee_id:
-        who = conditional_escape(a.assignee.username)
+        who = e(a.assignee.username)
     else:
-        who = format_html('<span class="muted">{}</span>', words["unassigned"])
+        who = f'<span class="muted">{e(words["unassigned"])}</span>'
         if a.assignment_note:
-            who += format_html(
-                '<div class="sub muted assignment-note clip" title="{}">{}</div>',
-                a.assignment_note,
-                a.assignment_note,
-            )
-    cells.append(format_html('<td class="col-assignee">{}</td>', who))
+            note = e(a.assignment_note)
+            who += f'<div class="sub muted assignment-note clip" title="{note}">{note}</div>'
+    cells.append(f'<td class="col-assignee">{who}</td>')
     cells.append(
-        format_html(
-            '<td class="num col-age" title="{}">{}</td>',
-            _local(a.created_at, "%Y-%m-%d %H:%M"),
-            since(a.created_at, now),
-        )
+        f'<td class="num col-age" title="{e(_local(a.created_at, "%Y-%m-%d %H:%M"))}">'
+        f"{e(since(a.created_at, now))}</td>"
     )
-    due = _iso(a.resolution_due_at)
+    due = e(_iso(a.resolution_due_at))
+    countdown = 'data-test="sla-countdown"'
     if sla == "closed":
-        clock = format_html('<span class="muted">{}</span>', words["closed"])
+        clock = f'<span class="muted">{e(words["closed"])}</span>'
     elif a.paused:
-        clock = format_html(
-            '<span class="due paused" data-due="{}" data-paused data-test="sla-countdown">'
-            "{}</span>",
-            due,
-            words["paused"],
+        clock = (
+            f'<span class="due paused" data-due="{due}" data-paused {countdown}>'
+            f"{e(words['paused'])}</span>"
         )
     elif sla == "overdue":
-        clock = format_html(
-            '<span class="overdue" data-due="{}" data-test="sla-countdown">{}</span>',
-            due,
-            _("overdue %(d)s") % {"d": since(a.resolution_due_at, now)},
-        )
+        late = e(_("overdue %(d)s") % {"d": since(a.resolution_due_at, now)})
+        clock = f'<span class="overdue" data-due="{due}" {countdown}>{late}</span>'
     else:
-        clock = format_html(
-            '<span class="due{}" data-due="{}" data-test="sla-countdown">{}</span>',
-            " due-soon" if sla == "soon" else "",
-            due,
-            _("%(d)s left") % {"d": until(a.resolution_due_at, now)},
-        )
+        left = e(_("%(d)s left") % {"d": until(a.resolution_due_at, now)})
+        soon = " due-soon" if sla == "soon" else ""
+        clock = f'<span class="due{soon}" data-due="{due}" {countdown}>{left}</span>'
     cells.append(
-        format_html(
-            '<td class="col-sla">{} <time class="sub" datetime="{}">{}</time></td>',
-            clock,
-            due,
-            _local(a.resolution_due_at, "%m-%d %H:%M"),
-        )
+        f'<td class="col-sla">{clock} <time class="sub" datetime="{due}">'
+        f"{e(_local(a.resolution_due_at, '%m-%d %H:%M'))}</time></td>"
     )
     if a.risk_score is not None:
-        risk = format_html(
-            '<span class="badge risk-{}" title="{}">{}</span>',
-            risk_level(a.risk_score),
-            words["risk"],
-            a.risk_score,
+        risk = (
+            f'<span class="badge risk-{risk_level(a.risk_score)}" title="{e(words["risk"])}">'
+            f"{a.risk_score}</span>"
         )
     else:
-        risk = mark_safe('<span class="muted">–</span>')
-    cells.append(format_html('<td class="num col-risk">{}</td>', risk))
+        risk = '<span class="muted">–</span>'
+    cells.append(f'<td class="num col-risk">{risk}</td>')
     waited = a.last_party_message_at
-    cells.append(
-        format_html(
-            '<td class="num col-msg">{}</td>',
-            since(waited, now) if waited else mark_safe('<span class="muted">–</span>'),
-        )
-    )
-    return format_html(
-        '<tr class="sla-{}{}" data-href="{}">{}</tr>\n',
-        sla,
-        " is-mine" if a.assignee_id == me else "",
-        url,
-        mark_safe("".join(cells)),
-    )
+    since_message = e(since(waited, now)) if waited else '<span class="muted">–</span>'
+    cells.append(f'<td class="num col-msg">{since_message}</td>')
+    mine = " is-mine" if a.assignee_id == me else ""
+    return f'<tr class="sla-{sla}{mine}" data-href="{url}">{"".join(cells)}</tr>\n'
 
 
 # --- the case's chat thread -----------------------------------------------------------------
