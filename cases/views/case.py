@@ -780,7 +780,9 @@ def message(request: HttpRequest, pk: int) -> HttpResponse:
         success=lambda side: (
             _("Message sent to the %(party)s.") % {"party": Party(side).label.lower()}
         ),
-        anchor="replies",
+        # The page's top: the message is the chat's latest line, in view on load; an
+        # anchor on the actions column would scroll the header away.
+        anchor="",
     )
 
 

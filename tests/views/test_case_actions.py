@@ -818,6 +818,9 @@ def test_a_message_to_a_party_is_a_party_message_event(client, arbitrator):
         url("case_message", appeal), {"party": "seller", "text": "Please check your bank."}
     )
     assert response.status_code == 302
+    # Back to the case's top (the message is the chat's latest line), not an anchor that
+    # scrolls the one-screen header away.
+    assert response["Location"] == appeal.get_absolute_url()
     event = OutboxEvent.objects.get(appeal=appeal, type="party.message")
     assert event.data == {
         "appeal": appeal.pk,
