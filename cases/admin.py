@@ -232,9 +232,32 @@ class NoteAdmin(ReadOnlyAdmin):
 
 
 class RuleForm(forms.ModelForm):
+    # Ticked boxes, stored as the JSON lists Rule.verdict_conflict reads.
+    outcomes = forms.MultipleChoiceField(
+        choices=Verdict.Outcome.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Outcomes it decides"),
+        help_text=_("A verdict citing the rule must have one of these (none ticked: any)."),
+    )
+    responsible = forms.MultipleChoiceField(
+        choices=Verdict.ResponsibleParty.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Responsible parties"),
+        help_text=_("A verdict citing the rule names one of these (none ticked: any)."),
+    )
+
     class Meta:
         model = Rule
-        fields = ("code", *localized("title", "text"), "reasons", "active")
+        fields = (
+            "code",
+            *localized("title", "text"),
+            "reasons",
+            "outcomes",
+            "responsible",
+            "active",
+        )
 
     def clean_code(self) -> str:
         code = self.cleaned_data["code"]

@@ -182,6 +182,11 @@ class VerdictForm(Guarded):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        rule = self.rules.get(data.get("rule", ""))
+        if rule is not None and data.get("outcome") and data.get("responsible_party"):
+            conflict = rule.verdict_conflict(data["outcome"], data["responsible_party"])
+            if conflict is not None:
+                self.add_error(*conflict)
         kind = data.get("action_kind") or NO_ACTION
         if kind and data.get("responsible_party") == Verdict.ResponsibleParty.NONE:
             self.add_error("action_kind", _("An account action needs a responsible party."))

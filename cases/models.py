@@ -211,6 +211,12 @@ class Rule(models.Model):
     text = models.TextField()
     # The appeal reasons the rule usually decides; the verdict form offers these first.
     reasons = models.JSONField(default=list, blank=True)
+    # What the rule's text allows a verdict citing it to decide: the outcomes and the
+    # responsible parties (Verdict.Outcome / Verdict.ResponsibleParty values; empty: any).
+    # The parties are sent the rule's text as the reason for the verdict, so a verdict
+    # the text contradicts ("the crypto returns to the seller" on a release) is refused.
+    outcomes = models.JSONField(default=list, blank=True)
+    responsible = models.JSONField(default=list, blank=True)
     active = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -219,6 +225,33 @@ class Rule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
+
+    def verdict_conflict(self, outcome: str, responsible_party: str) -> tuple[str, str] | None:
+        """(field, message) when a verdict with this outcome and responsible party would
+        contradict the rule's text, else None. The one home of that check: the lifecycle
+        refuses such a verdict, the verdict form says so before it is confirmed."""
+        if self.outcomes and outcome not in self.outcomes:
+            allowed = " / ".join(str(Verdict.Outcome(o).label).lower() for o in self.outcomes)
+            return "outcome", gettext(
+                "Rule %(code)s decides %(allowed)s, not %(outcome)s: cite the rule that fits "
+                "the outcome (its text is sent to both parties)."
+            ) % {
+                "code": self.code,
+                "allowed": allowed,
+                "outcome": str(Verdict.Outcome(outcome).label).lower(),
+            }
+        if self.responsible and responsible_party not in self.responsible:
+            allowed = " / ".join(
+                str(Verdict.ResponsibleParty(p).label).lower() for p in self.responsible
+            )
+            return "responsible_party", gettext(
+                "Under rule %(code)s the responsible party is %(allowed)s, not %(party)s."
+            ) % {
+                "code": self.code,
+                "allowed": allowed,
+                "party": str(Verdict.ResponsibleParty(responsible_party).label).lower(),
+            }
+        return None
 
     def citation(self) -> dict[str, str]:
         """The rule as a verdict records it: code, title and text as they read now, in

@@ -179,7 +179,7 @@ class RuleSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Rule
-        fields = ["code", "title", "text", "reasons", "active"]
+        fields = ["code", "title", "text", "reasons", "outcomes", "responsible", "active"]
 
 
 class VerdictSerializer(serializers.ModelSerializer):

@@ -460,7 +460,7 @@ def rule_save(*, rule: Rule, actor: AbstractBaseUser | None) -> Rule:
     one); verdicts keep the title and text they cited (Verdict.rule_code, rule_title,
     rule_text), so editing those is safe."""
     # Each language's title and text: an edit of the Chinese text alone is a change.
-    fields = ["code", *localized("title", "text"), "reasons", "active"]
+    fields = ["code", *localized("title", "text"), "reasons", "outcomes", "responsible", "active"]
     with transaction.atomic():
         old = Rule.objects.select_for_update().filter(pk=rule.pk).first() if rule.pk else None
         if (

@@ -141,9 +141,29 @@ VERDICT = {
 }
 
 
+# A rule and responsible party the shipped rulebook allows for each outcome
+# (Rule.verdict_conflict), for a test that names only the outcome.
+FITTING = {
+    Verdict.Outcome.RELEASE_TO_BUYER: ("P2P-1.1", Verdict.ResponsibleParty.SELLER),
+    Verdict.Outcome.RETURN_TO_SELLER: ("P2P-2.1", Verdict.ResponsibleParty.BUYER),
+    Verdict.Outcome.NO_ACTION: ("P2P-8.1", Verdict.ResponsibleParty.NONE),
+}
+
+
+def verdict_fields(**fields: Any) -> dict[str, Any]:
+    """The default verdict with these fields; unless given, a rule and responsible party
+    that fit the outcome (a release blaming the buyer cites fraud, P2P-6.2)."""
+    outcome = fields.get("outcome", VERDICT["outcome"])
+    rule, party = FITTING.get(outcome, FITTING[VERDICT["outcome"]])
+    party = fields.get("responsible_party", party)
+    if outcome == Verdict.Outcome.RELEASE_TO_BUYER and party in ("buyer", "both"):
+        rule = "P2P-6.2"
+    return {**VERDICT, "rule_code": rule, "responsible_party": party, **fields}
+
+
 def propose(appeal: Appeal, actor: AbstractBaseUser, **fields: Any) -> Verdict:
     """verdict_propose with a sensible default verdict; keyword arguments override it."""
-    return lifecycle.verdict_propose(appeal_id=appeal.pk, actor=actor, **{**VERDICT, **fields})
+    return lifecycle.verdict_propose(appeal_id=appeal.pk, actor=actor, **verdict_fields(**fields))
 
 
 def appeal_in(

@@ -97,6 +97,10 @@ def verdict_propose(
     with transaction.atomic():
         appeal = lock_appeal(appeal_id, expected_updated_at=expected_updated_at)
         rule = _cite_rule(rule_code)
+        conflict = rule.verdict_conflict(outcome, responsible_party)
+        if conflict is not None:
+            field, message = conflict
+            raise InvalidInput(message, field=field)
         guards.can_decide(actor, appeal).check()
         if guards.decide_claims(actor, appeal):
             # Deciding an unclaimed case takes it, in the same transaction.

@@ -200,7 +200,12 @@ def test_a_second_verdict_on_a_decided_order_needs_four_eyes(
 
     second = arbitrator_api.post(
         f"{API}/appeals/{again.json()['id']}/verdict/",
-        {**VERDICT_BODY, "outcome": "return_to_seller", "responsible_party": "buyer"},
+        {
+            **VERDICT_BODY,
+            "outcome": "return_to_seller",
+            "responsible_party": "buyer",
+            "rule": "P2P-5.1",
+        },
         format="json",
     )
 

@@ -75,7 +75,9 @@ def test_a_second_verdict_is_409(login, arbitrator, senior, trail, first_status)
     t = trail()
 
     response = login(senior).post(
-        url(appeal), {**VERDICT_BODY, "outcome": "return_to_seller"}, format="json"
+        url(appeal),
+        {**VERDICT_BODY, "outcome": "return_to_seller", "rule": "P2P-2.1"},
+        format="json",
     )
 
     assert_error(response, 409)
@@ -130,6 +132,33 @@ def test_an_inactive_rule_cannot_be_cited(arbitrator_api, nothing_written):
         response = arbitrator_api.post(url(appeal), VERDICT_BODY, format="json")
 
     assert_error(response, 400, "rule")
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"rule": "P2P-2.1"}, "outcome"),  # "the crypto returns to the seller"
+        ({"responsible_party": "buyer"}, "responsible_party"),  # P2P-1.1 blames the seller
+        ({"outcome": "no_action", "rule": "P2P-9.1"}, "outcome"),
+    ],
+)
+def test_a_verdict_its_rule_contradicts_is_refused(arbitrator_api, nothing_written, change, field):
+    appeal = open_appeal()
+
+    with nothing_written():
+        response = arbitrator_api.post(url(appeal), {**VERDICT_BODY, **change}, format="json")
+
+    assert_error(response, 400, field)
+    assert Appeal.objects.get(pk=appeal.pk).status == "open"
+
+
+def test_a_rule_allowing_any_outcome_takes_any(arbitrator_api):
+    appeal = open_appeal()
+    body = {**VERDICT_BODY, "rule": "P2P-6.2", "outcome": "return_to_seller"}
+
+    response = arbitrator_api.post(url(appeal), {**body, "responsible_party": "buyer"})
+
+    assert response.status_code == 201, response.json()
 
 
 def test_a_restriction_without_days_is_refused_naming_the_input_field(

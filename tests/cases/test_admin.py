@@ -402,6 +402,8 @@ def rule_form(rule: Rule, **fields: Any) -> dict[str, Any]:
     data = {
         "code": rule.code,
         "reasons": json.dumps(rule.reasons),
+        "outcomes": rule.outcomes,
+        "responsible": rule.responsible,
         "active": "on" if rule.active else "",
     }
     for name in ("title", "text"):
@@ -454,6 +456,33 @@ def test_editing_a_rule_is_audited(decided, lead):
     assert entry.actor == lead
     assert entry.after == {"text_en": "Reworded."}
     assert entry.before["text_en"] != "Reworded."
+
+
+def test_a_lead_sets_what_a_rule_decides(decided, lead):
+    rule = decided.rule
+    response = admin_client(lead).post(
+        reverse("admin:cases_rule_change", args=[rule.pk]),
+        rule_form(rule, outcomes=["release_to_buyer", "no_action"], responsible=[]),
+    )
+
+    assert response.status_code == 302
+    rule.refresh_from_db()
+    assert rule.outcomes == ["release_to_buyer", "no_action"] and rule.responsible == []
+    entry = AuditEntry.objects.filter(action="rule.updated").latest("seq")
+    assert entry.after == {"outcomes": ["release_to_buyer", "no_action"], "responsible": []}
+
+
+def test_a_rule_cannot_decide_an_unknown_outcome(decided, lead):
+    rule = decided.rule
+    before = list(rule.outcomes)
+    response = admin_client(lead).post(
+        reverse("admin:cases_rule_change", args=[rule.pk]),
+        rule_form(rule, outcomes=["give_it_to_me"]),
+    )
+
+    assert response.status_code == 200 and b"give_it_to_me" in response.content
+    rule.refresh_from_db()
+    assert rule.outcomes == before
 
 
 def test_a_cited_rules_code_cannot_change(decided, lead, nothing_written):

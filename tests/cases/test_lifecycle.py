@@ -908,6 +908,20 @@ def test_an_inactive_rule_cannot_be_cited(arbitrator, nothing_written):
         propose(appeal, arbitrator, rule_code="P2P-1.1")
 
 
+def test_a_verdict_the_cited_rule_contradicts_is_refused(arbitrator, nothing_written):
+    # The rule's text is sent to both parties as the reason: "the crypto returns to the
+    # seller" (P2P-2.1) cannot explain a release.
+    appeal = appeal_in(S.IN_REVIEW, worker=arbitrator)
+    with nothing_written(), pytest.raises(InvalidInput) as refused:
+        propose(appeal, arbitrator, outcome="release_to_buyer", rule_code="P2P-2.1")
+    assert refused.value.field == "outcome"
+    with nothing_written(), pytest.raises(InvalidInput) as refused:
+        propose(
+            appeal, arbitrator, outcome="no_action", responsible_party="seller", rule_code="P2P-5.1"
+        )
+    assert refused.value.field == "responsible_party"
+
+
 def test_only_the_assignee_decides_a_case_in_review(arbitrator, arbitrator2, nothing_written):
     appeal = appeal_in(S.IN_REVIEW, worker=arbitrator)
     with nothing_written(), pytest.raises(NotAllowed):

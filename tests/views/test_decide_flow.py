@@ -117,6 +117,31 @@ def test_the_check_says_what_is_wrong_and_changes_nothing(client, arbitrator, no
     assert 'name="confirm"' not in response.content.decode()
 
 
+def test_the_check_refuses_a_verdict_its_rule_contradicts(client, arbitrator, nothing_written):
+    # P2P-2.1's text, sent to both parties as the reason, says the crypto returns to the
+    # seller: it cannot be the reason for a release, nor P2P-1.1 blame the buyer.
+    appeal = appeal_in(S.IN_REVIEW, worker=arbitrator)
+    client.force_login(arbitrator)
+
+    with nothing_written():
+        wrong_outcome = client.post(check_url(appeal), verdict_data(appeal, rule="P2P-2.1"))
+        wrong_party = client.post(
+            check_url(appeal), verdict_data(appeal, responsible_party="buyer")
+        )
+        confirmed = client.post(
+            verdict_url(appeal), verdict_data(appeal, rule="P2P-2.1", confirm="1")
+        )
+
+    for response, said in ((wrong_outcome, "P2P-2.1 decides"), (wrong_party, "P2P-1.1")):
+        assert response.status_code == 400
+        errors = re.search(
+            r'data-test="verdict-check-errors">(.*?)</div>', response.content.decode(), re.S
+        )
+        assert errors and said in errors.group(1), response.content.decode()[:2000]
+    assert confirmed.status_code == 400
+    assert Appeal.objects.get(pk=appeal.pk).status == S.IN_REVIEW
+
+
 def test_the_check_of_a_stale_page_says_what_changed(client, arbitrator, senior, nothing_written):
     appeal = appeal_in(S.IN_REVIEW, worker=arbitrator)
     data = verdict_data(appeal)
@@ -417,21 +442,21 @@ def test_the_poll_costs_few_queries(client, arbitrator, arbitrator2):
 
 
 @pytest.mark.parametrize(
-    ("outcome", "status"),
+    ("outcome", "rule", "status"),
     [
-        ("release_to_buyer", "released"),
-        ("return_to_seller", "cancelled"),
-        ("no_action", "appealed"),
+        ("release_to_buyer", "P2P-1.1", "released"),
+        ("return_to_seller", "P2P-2.1", "cancelled"),
+        ("no_action", "P2P-8.1", "appealed"),
     ],
 )
 def test_the_order_follows_the_outcome_when_the_verdict_takes_effect(
-    client, arbitrator, outcome, status
+    client, arbitrator, outcome, rule, status
 ):
     appeal = appeal_in(S.IN_REVIEW, worker=arbitrator)
     Order = type(appeal.order)
     Order.objects.filter(pk=appeal.order_id).update(status="appealed", released_at=None)
     client.force_login(arbitrator)
-    client.post(verdict_url(appeal), verdict_data(appeal, outcome=outcome, confirm="1"))
+    client.post(verdict_url(appeal), verdict_data(appeal, outcome=outcome, rule=rule, confirm="1"))
 
     order = Order.objects.get(pk=appeal.order_id)
     assert Appeal.objects.get(pk=appeal.pk).status == S.RESOLVED
