@@ -7,16 +7,19 @@ so the page costs the same number of queries with 5 chat messages or 5,000.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db import connection
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -34,6 +37,7 @@ from cases.models import (
     DeskMessage,
     EscalationRule,
     Note,
+    Order,
     Party,
     Rule,
     Trader,
@@ -79,7 +83,7 @@ class PartyFacts:
     trader: Trader
     counterpart: Trader
     history: dict[str, int]
-    recent: list[Appeal]
+    recent: list[RecentAppeal]
     actions: list[AccountAction]
     signals: list[dict[str, Any]] = field(default_factory=list)
     shared_with_counterpart: list[AccountSignal] = field(default_factory=list)
@@ -99,82 +103,131 @@ class PartyFacts:
         return self.trader.registered_at or self.first_seen
 
 
-def _effective(field_name: str) -> Subquery:
-    return Subquery(
-        Verdict.objects.filter(appeal=OuterRef("pk"), state=Verdict.State.EFFECTIVE).values(
-            field_name
-        )[:1]
+def _sql(template: str) -> str:
+    """A query of this module with its tables and the statuses it names filled in (names
+    and values from the models, never from input)."""
+    return template.format(
+        appeal=Appeal._meta.db_table,
+        order=Order._meta.db_table,
+        verdict=Verdict._meta.db_table,
+        closed=", ".join(f"'{status}'" for status in Appeal.CLOSED_STATUSES),
+        cancelled=f"'{S.CANCELLED}'",
+        effective=f"'{Verdict.State.EFFECTIVE}'",
     )
 
 
-def _as_party(trader_id: int) -> Q:
-    return Q(order__buyer_id=trader_id) | Q(order__seller_id=trader_id)
+# Each trader's appeals as either party, with the effective verdict (at most one per
+# appeal: a partial unique index), other than the case's own. Written as SQL: the ORM's
+# conditional aggregates cost more to compile than the database takes to answer.
+_AS_PARTY = """
+    FROM (SELECT %s AS tid UNION ALL SELECT %s) t
+    JOIN {order} o ON o.buyer_id = t.tid OR o.seller_id = t.tid
+    JOIN {appeal} a ON a.order_id = o.id
+    LEFT JOIN {verdict} v ON v.appeal_id = a.id AND v.state = {effective}
+    WHERE a.id <> %s
+"""
+_HISTORY = (
+    """
+    SELECT t.tid, COUNT(*),
+        SUM(CASE WHEN a.status NOT IN ({closed}) THEN 1 ELSE 0 END),
+        SUM(CASE WHEN a.status = {cancelled} THEN 1 ELSE 0 END),
+        SUM(CASE WHEN (o.buyer_id = t.tid AND v.responsible_party IN ('buyer', 'both'))
+                   OR (o.seller_id = t.tid AND v.responsible_party IN ('seller', 'both'))
+            THEN 1 ELSE 0 END),
+        SUM(CASE WHEN (o.buyer_id = t.tid AND v.outcome = 'release_to_buyer')
+                   OR (o.seller_id = t.tid AND v.outcome = 'return_to_seller')
+            THEN 1 ELSE 0 END),
+        SUM(CASE WHEN (o.buyer_id = t.tid AND a.opened_by = 'buyer')
+                   OR (o.seller_id = t.tid AND a.opened_by = 'seller')
+            THEN 1 ELSE 0 END)
+    """
+    + _AS_PARTY
+    + " GROUP BY t.tid"
+)
+HISTORY_KEYS = ("total", "open", "cancelled", "responsible", "favoured", "opened")
 
 
 def party_history(appeal: Appeal, traders: list[Trader]) -> dict[int, dict[str, int]]:
-    """Previous appeals of each trader as either party, counted in one aggregate query."""
+    """Previous appeals of each trader as either party, counted in one query: total, open,
+    cancelled, found responsible, decided in their favour, opened by them."""
+    assert len(traders) == 2
     ids = [t.pk for t in traders]
-    others = (
-        Appeal.objects.filter(Q(order__buyer_id__in=ids) | Q(order__seller_id__in=ids))
-        .exclude(pk=appeal.pk)
-        .annotate(v_outcome=_effective("outcome"), v_responsible=_effective("responsible_party"))
-    )
-    aggregates: dict[str, Count] = {}
-    for t in traders:
-        as_party = _as_party(t.pk)
-        as_buyer, as_seller = Q(order__buyer_id=t.pk), Q(order__seller_id=t.pk)
-        aggregates[f"{t.pk}_total"] = Count("id", filter=as_party)
-        aggregates[f"{t.pk}_open"] = Count(
-            "id", filter=as_party & ~Q(status__in=Appeal.CLOSED_STATUSES)
-        )
-        aggregates[f"{t.pk}_cancelled"] = Count("id", filter=as_party & Q(status=S.CANCELLED))
-        aggregates[f"{t.pk}_responsible"] = Count(
-            "id",
-            filter=(as_buyer & Q(v_responsible__in=["buyer", "both"]))
-            | (as_seller & Q(v_responsible__in=["seller", "both"])),
-        )
-        aggregates[f"{t.pk}_favoured"] = Count(
-            "id",
-            filter=(as_buyer & Q(v_outcome=Verdict.Outcome.RELEASE_TO_BUYER))
-            | (as_seller & Q(v_outcome=Verdict.Outcome.RETURN_TO_SELLER)),
-        )
-        aggregates[f"{t.pk}_opened"] = Count(
-            "id", filter=(as_buyer & Q(opened_by="buyer")) | (as_seller & Q(opened_by="seller"))
-        )
-    row = others.aggregate(**aggregates)
-    result: dict[int, dict[str, int]] = {}
-    for t in traders:
-        prefix = f"{t.pk}_"
-        result[t.pk] = {k[len(prefix) :]: v for k, v in row.items() if k.startswith(prefix)}
-    return result
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(_HISTORY), [*ids, appeal.pk])
+        rows = {row[0]: row[1:] for row in cursor.fetchall()}
+    empty = (0,) * len(HISTORY_KEYS)
+    return {
+        pk: dict(zip(HISTORY_KEYS, (int(n or 0) for n in rows.get(pk, empty)), strict=True))
+        for pk in ids
+    }
 
 
-def party_recent_appeals(appeal: Appeal, trader: Trader) -> list[Appeal]:
-    """The trader's latest other appeals, each with `side` (the trader's side in it),
-    `outcome_label` and `responsible` (the verdict named this trader)."""
-    recent = list(
-        Appeal.objects.filter(_as_party(trader.pk))
-        .exclude(pk=appeal.pk)
-        .annotate(v_outcome=_effective("outcome"), v_responsible=_effective("responsible_party"))
-        .select_related("order")
-        .only(
-            "id",
-            "status",
-            "reason",
-            "opened_by",
-            "created_at",
-            "order__external_id",
-            "order__buyer_id",
-            "order__seller_id",
+@dataclass(frozen=True)
+class RecentAppeal:
+    """One of a trader's latest other appeals, as the party card lists it."""
+
+    pk: int
+    external_id: str
+    created_at: datetime
+    side: str  # the trader's side in it
+    reason: str
+    status: str
+    outcome: str  # of its effective verdict, "" if none
+    responsible: bool  # the verdict named this trader
+
+    @property
+    def reason_label(self) -> str:
+        return Appeal.Reason(self.reason).label
+
+    @property
+    def status_label(self) -> str:
+        return S(self.status).label
+
+    @property
+    def outcome_label(self) -> str:
+        return Verdict.Outcome(self.outcome).label if self.outcome else ""
+
+
+_RECENT = (
+    """
+    SELECT tid, id, external_id, created_at, side, reason, status, outcome, responsible
+    FROM (
+        SELECT t.tid, a.id, o.external_id, a.created_at,
+            CASE WHEN o.buyer_id = t.tid THEN 'buyer' ELSE 'seller' END AS side,
+            a.reason, a.status, v.outcome, v.responsible_party AS responsible,
+            ROW_NUMBER() OVER (
+                PARTITION BY t.tid ORDER BY a.created_at DESC, a.id DESC
+            ) AS n
+    """
+    + _AS_PARTY
+    + ") recent WHERE n <= %s ORDER BY tid, n"
+)
+
+
+def party_recent_appeals(appeal: Appeal, traders: list[Trader]) -> dict[int, list[RecentAppeal]]:
+    """Each trader's latest other appeals (RECENT_APPEALS of them), in one query."""
+    assert len(traders) == 2
+    ids = [t.pk for t in traders]
+    found: dict[int, list[RecentAppeal]] = {pk: [] for pk in ids}
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(_RECENT), [*ids, appeal.pk, RECENT_APPEALS])
+        rows = cursor.fetchall()
+    for tid, pk, external_id, created_at, side, reason, status, outcome, responsible in rows:
+        if not isinstance(created_at, datetime):  # SQLite returns UTC as text
+            created_at = parse_datetime(created_at).replace(tzinfo=UTC)
+        found[tid].append(
+            RecentAppeal(
+                pk=pk,
+                external_id=external_id,
+                created_at=created_at,
+                side=side,
+                reason=reason,
+                status=status,
+                outcome=outcome or "",
+                responsible=responsible in (side, Verdict.ResponsibleParty.BOTH),
+            )
         )
-        .order_by("-created_at", "-id")[:RECENT_APPEALS]
-    )
-    outcomes = dict(Verdict.Outcome.choices)
-    for other in recent:
-        other.side = Party.BUYER if other.order.buyer_id == trader.pk else Party.SELLER
-        other.outcome_label = outcomes.get(other.v_outcome, "")
-        other.responsible = other.v_responsible in (other.side, Verdict.ResponsibleParty.BOTH)
-    return recent
+    return found
 
 
 def parties(appeal: Appeal) -> list[PartyFacts]:
@@ -182,6 +235,7 @@ def parties(appeal: Appeal) -> list[PartyFacts]:
     buyer, seller = order.buyer, order.seller
     traders = [buyer, seller]
     history = party_history(appeal, traders)
+    recent = party_recent_appeals(appeal, traders)
     actions = list(
         AccountAction.objects.filter(trader_id__in=[buyer.pk, seller.pk])
         .select_related("taken_by", "trader")
@@ -201,7 +255,7 @@ def parties(appeal: Appeal) -> list[PartyFacts]:
                 trader=trader,
                 counterpart=counterpart,
                 history=history[trader.pk],
-                recent=party_recent_appeals(appeal, trader),
+                recent=recent[trader.pk],
                 actions=[a for a in actions if a.trader_id == trader.pk][:10],
                 signals=[s for s in linked if s["trader_id"] == trader.pk],
                 shared_with_counterpart=[s for s in mine if (s.kind, s.value) in theirs],
@@ -278,11 +332,42 @@ class ChatThread:
     earlier: int
 
 
-def chat_lines(appeal: Appeal, *, q: str = "", limit: int | None = CHAT_PAGE) -> ChatThread:
+def chat_version(order_id: int) -> tuple[int, int, int, int]:
+    """What the order's thread is made of, in one query: the count and the latest id of
+    its chat messages and of the desk's messages. Both are only ever appended to, so a
+    rendered thread stays right while these four numbers stay the same (the case page's
+    cached chat fragment is keyed on them)."""
+    chat, desk, appeal = (
+        ChatMessage._meta.db_table,
+        DeskMessage._meta.db_table,
+        Appeal._meta.db_table,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT COUNT(*) FROM {chat} WHERE order_id = %s),"
+            f" (SELECT MAX(id) FROM {chat} WHERE order_id = %s),"
+            f" (SELECT COUNT(*) FROM {desk} d JOIN {appeal} a ON a.id = d.appeal_id"
+            f"  WHERE a.order_id = %s),"
+            f" (SELECT MAX(d.id) FROM {desk} d JOIN {appeal} a ON a.id = d.appeal_id"
+            f"  WHERE a.order_id = %s)",
+            [order_id] * 4,
+        )
+        row = cursor.fetchone()
+    return tuple(value or 0 for value in row)  # type: ignore[return-value]
+
+
+def chat_lines(
+    appeal: Appeal,
+    *,
+    q: str = "",
+    limit: int | None = CHAT_PAGE,
+    pattern: re.Pattern[str] | None | bool = True,
+) -> ChatThread:
     """The order's chat and the desk's messages to the parties, in time order, escaped and
     highlighted; `q` filters server-side. The latest `limit` chat messages (None: all),
     with the desk's messages from the oldest of them on. Four queries whatever the
-    thread's length: the count, the messages, the desk's messages, the watchlist."""
+    thread's length: the count, the messages, the desk's messages, the watchlist (not
+    when the caller passes the watchlist's `pattern`)."""
     messages = ChatMessage.objects.filter(order_id=appeal.order_id)
     desk = DeskMessage.objects.filter(appeal__order_id=appeal.order_id).select_related("sent_by")
     if "\x00" in q:
@@ -297,7 +382,8 @@ def chat_lines(appeal: Appeal, *, q: str = "", limit: int | None = CHAT_PAGE) ->
     earlier = total - len(shown)
     if earlier > 0 and shown:
         desk = desk.filter(sent_at__gte=shown[0].sent_at)
-    pattern = WatchKeyword.pattern()
+    if pattern is True:
+        pattern = WatchKeyword.pattern()
     lines = []
     last_party = None
     for message in shown:
@@ -839,10 +925,9 @@ def workers(*, escalations: bool = False) -> QuerySet:
     return roles.users_with(perm).order_by("username")
 
 
-def case_page(
-    appeal: Appeal, user: AbstractBaseUser, *, q: str = "", whole_chat: bool = False
-) -> dict[str, Any]:
-    """Everything the case page shows, except the forms."""
+def case_page(appeal: Appeal, user: AbstractBaseUser) -> dict[str, Any]:
+    """Everything the case page shows, except the forms and the chat (the view's cached
+    fragment: chat_version, chat_lines)."""
     changes = status_changes(appeal)
     note_list = notes(appeal)
     evidence = evidence_items(appeal)
@@ -852,7 +937,6 @@ def case_page(
     actions = [a for p in party_facts for a in p.actions]
     pending = next((v for v in verdict_list if v.state == Verdict.State.PENDING), None)
     effective = next((v for v in verdict_list if v.state == Verdict.State.EFFECTIVE), None)
-    thread = chat_lines(appeal, q=q, limit=None if whole_chat else CHAT_PAGE)
     trail = audit_trail(appeal)
     four_eyes = lifecycle.four_eyes_required(appeal)
     late_evidence = pending is not None and lifecycle.evidence_after(
@@ -873,11 +957,6 @@ def case_page(
         and bool(appeal.evidence_due_at and appeal.evidence_due_at < now),
         "four_eyes": four_eyes,
         "parties": party_facts,
-        "chat": thread.lines,
-        "chat_total": thread.total,
-        "chat_earlier": thread.earlier,
-        "chat_q": q,
-        "last_party_message": thread.last_party,
         "evidence": evidence,
         "evidence_by_party": evidence_by_party(evidence),
         "evidence_viewer": evidence_viewer_data(appeal, evidence),

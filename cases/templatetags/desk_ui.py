@@ -260,8 +260,7 @@ def _queue_row(a: Any, now: datetime, me: int, can_bulk: bool, words: dict[str, 
 # --- the case's chat thread -----------------------------------------------------------------
 
 
-@register.simple_tag
-def chat_thread(lines: list[Any]) -> SafeString:
+def chat_html(lines: list[Any]) -> SafeString:
     """The chat log's lines (cases.selectors.case.ChatLine), built in Python like the
     queue's rows: a few hundred lines through the template engine were most of the case
     page's time. Each line: who (and who delivered it), when, a flag for watchlist hits

@@ -10,17 +10,20 @@ succeeds and the other sees the fresh state and a clear message.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from django import forms as djforms
 from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -50,13 +53,16 @@ from cases.forms import (
     UnassignForm,
     VerdictForm,
 )
-from cases.models import AccountAction, Appeal, Party, Rule, Verdict
+from cases.models import AccountAction, Appeal, Party, Rule, Verdict, WatchKeyword
 from cases.penalties import most_severe, penalty_suggest
 from cases.replies import replies_rendered
 from cases.selectors import case as selectors
+from cases.templatetags.desk_ui import chat_html
 from evidence.models import Evidence, evidence_storage
 from evidence.services import EXTENSIONS, evidence_add
 from evidence.uploads import SizeLimitHandler
+
+logger = logging.getLogger(__name__)
 
 
 def case_url(appeal: Appeal, anchor: str = "") -> str:
@@ -178,10 +184,9 @@ def render_case(
     """The case page from fresh database state; `bound` forms (with the user's input and
     errors) replace the blank ones after a refused action."""
     appeal = selectors.case_appeal(pk)
+    ctx = selectors.case_page(appeal, request.user)
     q = request.GET.get("q", "").strip()[:200]
-    ctx = selectors.case_page(
-        appeal, request.user, q=q, whole_chat=request.GET.get("chat") == "all"
-    )
+    ctx.update(_chat(appeal, q=q, whole=request.GET.get("chat") == "all"))
     can = ctx["can"]
     ctx["forms"] = _forms(appeal, ctx, bound or {})
     ctx["bound_key"] = next(iter(bound), "") if bound else ""
@@ -197,6 +202,53 @@ def render_case(
         ctx["explanations"] = _explanations(verdict, appeal)
     ctx["tz"] = timezone.get_current_timezone_name()
     return render(request, "cases/case.html", ctx, status=status)
+
+
+# A rendered thread is reused while the order's chat and desk messages are unchanged
+# (selectors.chat_version). The bound covers what the key cannot see: a renamed service
+# account or staff member in the "via" and "by" labels.
+CHAT_TTL = 300
+
+
+def _chat(appeal: Appeal, *, q: str, whole: bool) -> dict[str, Any]:
+    """The chat section's context: `chat_html` (the thread's lines), its counts and the
+    last party message, from the cache while the thread is unchanged. A search (`q`) is
+    not cached; a fresh render also puts the lines in the context as `chat`."""
+    limit = None if whole else selectors.CHAT_PAGE
+    pattern = WatchKeyword.pattern()
+    key = ""
+    if not q:
+        key = "chat:" + ":".join(
+            str(part)
+            for part in (
+                appeal.order_id,
+                limit,
+                *selectors.chat_version(appeal.order_id),
+                translation.get_language(),
+                timezone.get_current_timezone_name(),
+                hashlib.sha256((pattern.pattern if pattern else "").encode()).hexdigest()[:16],
+            )
+        )
+        try:
+            hit = cache.get(key)
+        except Exception:
+            logger.exception("cache unavailable for the chat of #%s", appeal.pk)
+            hit, key = None, ""
+        if hit is not None:
+            return {**hit, "chat_q": q}
+    thread = selectors.chat_lines(appeal, q=q, limit=limit, pattern=pattern)
+    section = {
+        "chat_html": chat_html(thread.lines),
+        "chat_total": thread.total,
+        "chat_earlier": thread.earlier,
+        "last_party_message": thread.last_party,
+    }
+    if key:
+        try:
+            cache.set(key, section, CHAT_TTL)
+        except Exception:
+            logger.exception("cache unavailable for the chat of #%s", appeal.pk)
+    return {**section, "chat": thread.lines, "chat_q": q}
 
 
 @require_GET

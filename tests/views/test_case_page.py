@@ -3,15 +3,17 @@ and a query count that does not grow with the case."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from cases import lifecycle
+from cases import lifecycle, services
 from cases.models import AccountSignal, ChatMessage, StaffProfile, Trader, WatchKeyword
 from cases.selectors.case import CHAT_PAGE
 from evidence.services import evidence_add
@@ -371,6 +373,15 @@ def count_queries(client, url: str) -> int:
     return len(ctx.captured_queries)
 
 
+def cold_and_warm(client, url: str) -> tuple[int, int]:
+    """The page's queries with the chat fragment rendered afresh, then from the cache."""
+    cache.clear()
+    cold = count_queries(client, url)
+    warm = count_queries(client, url)
+    assert warm < cold, (warm, cold)  # the cached thread skips its messages and desk lines
+    return cold, warm
+
+
 def fill(appeal, actor, *, messages: int, evidence: int, notes: int, start: int) -> None:
     now = timezone.now()
     ChatMessage.objects.bulk_create(
@@ -401,15 +412,15 @@ def test_the_case_page_costs_the_same_for_5_or_500_messages(client, request, arb
     url = case_url(appeal)
     client.get(url)  # warm up: content types, the session
 
-    few = count_queries(client, url)
+    few = cold_and_warm(client, url)
     fill(appeal, arbitrator, messages=495, evidence=6, notes=20, start=100)
     for _ in range(3):
         appeal_in("cancelled", order=OrderFactory(buyer=buyer))
-    many = count_queries(client, url)
+    many = cold_and_warm(client, url)
 
     assert ChatMessage.objects.filter(order=appeal.order).count() == 500
-    assert few == many, f"{few} queries with 5 messages, {many} with 500"
-    assert many <= MAX_QUERIES, many
+    assert few == many, f"{few} queries (cold, warm) with 5 messages, {many} with 500"
+    assert max(many) <= MAX_QUERIES, many
 
 
 def test_traders_are_not_loaded_one_by_one(client, arbitrator):
@@ -518,14 +529,15 @@ def test_the_thread_costs_the_same_with_50_or_500_lines(client, arbitrator):
     url = case_url(appeal)
     client.get(url)  # warm up
 
-    few = count_queries(client, url)
+    few = cold_and_warm(client, url)
     fill(appeal, arbitrator, messages=405, evidence=2, notes=3, start=100)
     desk_say(appeal, arbitrator, 45, start=5)
     with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
+        response = client.get(url)  # the thread changed: rendered afresh
+    many = (len(ctx.captured_queries), count_queries(client, url))
 
-    assert few == len(ctx.captured_queries), f"{few} queries with 50 lines, {len(ctx)} with 500"
-    assert few <= MAX_QUERIES, few
+    assert few == many, f"{few} queries (cold, warm) with 50 lines, {many} with 500"
+    assert max(many) <= MAX_QUERIES, many
     # The page shows the latest CHAT_PAGE chat messages (and the desk's from the oldest
     # of them on); the rest are one click away, and then all 500 lines are there.
     chat = response.context["chat"]
@@ -567,3 +579,73 @@ def test_every_desk_message_is_in_the_thread_in_time_order(client, arbitrator):
     assert body.count('data-test="chat-message" data-sender="seller" tabindex') == 1
     assert "Verdict explanation" in body
     assert lines[-1].html and appeal.order.external_id in str(lines[-1].html)
+
+
+# --- the cached thread (views.case._chat) -----------------------------------------------
+
+
+def deliver(appeal, n: int, text: str, *, ago: timedelta = timedelta(0)) -> None:
+    services.chat_ingest(
+        order=appeal.order,
+        messages=[
+            {
+                "external_id": f"say-{appeal.pk}-{n}",
+                "sender": ("buyer", "seller")[n % 2],
+                "sent_at": timezone.now() - ago,
+                "text": text,
+            }
+        ],
+    )
+
+
+def test_the_cached_thread_shows_every_new_line_at_once(client, arbitrator):
+    appeal = appeal_in("in_review", worker=arbitrator)
+    for n in range(3):
+        deliver(appeal, n, f"hello {n}")
+    client.force_login(arbitrator)
+    url = case_url(appeal)
+    client.get(url)
+    assert "telegram" not in client.get(url).content.decode()  # from the cache
+
+    # A message delivered late, dated before the others, still changes the thread.
+    deliver(appeal, 3, "add me on telegram", ago=timedelta(days=30))
+    body = client.get(url).content.decode()
+    assert "add me on" in body
+    desk_say(appeal, arbitrator, 1)
+    body = client.get(url).content.decode()
+    assert 'data-sender="staff" data-to="buyer"' in body and "desk 0" in body
+    # A new watchlist term flags the lines it matches.
+    assert '<mark class="watch">hello</mark>' not in body
+    WatchKeyword.objects.create(term="hello", category="off_platform")
+    assert '<mark class="watch">hello</mark> 1' in client.get(url).content.decode()
+
+
+def test_the_cached_thread_is_per_language_and_time_zone(client, arbitrator):
+    appeal = appeal_in("in_review", worker=arbitrator)
+    for n in range(2):
+        deliver(appeal, n, f"hello {n}")
+    client.force_login(arbitrator)
+    url = case_url(appeal)
+    english = client.get(url).content.decode()
+    chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    StaffProfile.objects.update_or_create(
+        user=arbitrator, defaults={"time_zone": "America/Sao_Paulo"}
+    )
+    elsewhere = client.get(url).content.decode()
+
+    assert 'class="chat-who">Buyer<' in english
+    assert 'class="chat-who">Buyer<' not in chinese and 'class="chat-who">买方<' in chinese
+    times = re.compile(r'<time datetime="([^"]+)"')
+    assert times.findall(english) != times.findall(elsewhere)
+    assert all(t.endswith("-03:00") for t in times.findall(elsewhere))
+
+
+def test_a_chat_search_is_not_served_from_the_cache(client, arbitrator):
+    appeal = appeal_in("in_review", worker=arbitrator)
+    for n in range(5):
+        deliver(appeal, n, f"hello {n}")
+    client.force_login(arbitrator)
+    url = case_url(appeal)
+    client.get(url)
+    response = client.get(url, {"q": "hello 3"})
+    assert [line.message.text for line in response.context["chat"]] == ["hello 3"]

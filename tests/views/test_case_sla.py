@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -178,7 +179,10 @@ def test_an_answered_first_response_shows_in_time(client, arbitrator):
 
 
 def count(client, appeal) -> int:
+    """The case page's queries, its chat thread rendered afresh (each evidence request is
+    a new line of it, which the cached thread would hide or reveal)."""
     url = reverse("cases:case", args=[appeal.pk])
+    cache.clear()
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(url).status_code == 200
     return len(ctx.captured_queries)
