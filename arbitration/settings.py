@@ -154,6 +154,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "arbitration.urls"
+# Django's widget templates, the plain widgets built in Python (arbitration/form_renderer.py).
+FORM_RENDERER = "arbitration.form_renderer.FormRenderer"
 WSGI_APPLICATION = "arbitration.wsgi.application"
 
 TEMPLATES = [

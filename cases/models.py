@@ -392,6 +392,19 @@ class Appeal(models.Model):
             models.Index(
                 fields=["resolution_due_at", "id"], condition=ACTIVE, name="appeal_active_due"
             ),
+            # The queue's two most used filters, in its default order: a reason or a payment
+            # method alone is a tenth of the active appeals or less, which the index above
+            # scans row by row (2,700 rows, 6 ms, for fraud and Alipay at 1,000,000).
+            models.Index(
+                fields=["reason", "resolution_due_at", "id"],
+                condition=ACTIVE,
+                name="appeal_active_reason_due",
+            ),
+            models.Index(
+                fields=["payment_method", "resolution_due_at", "id"],
+                condition=ACTIVE,
+                name="appeal_active_method_due",
+            ),
             models.Index(
                 fields=["crypto_amount", "id"], condition=ACTIVE, name="appeal_active_amount"
             ),

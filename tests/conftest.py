@@ -125,6 +125,30 @@ def _flush_past_the_append_only_audit_log() -> None:
 _flush_past_the_append_only_audit_log()
 
 
+def _flush_the_status_counts_last() -> None:
+    """SQLite flushes with one DELETE per table, in no set order. Deleting the appeals
+    after the status counts fires the counting triggers (migration 0021), which leave -1
+    for every appeal that was there, and the next test on this worker would count from
+    there. The counts are emptied once more after everything else. (PostgreSQL flushes
+    with TRUNCATE, which fires no row or statement trigger.)"""
+    from django.db.backends.sqlite3.operations import DatabaseOperations
+
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        sql = original(
+            self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+        )
+        if sql and "cases_appealstatuscount" in tables:
+            sql = [*sql, 'DELETE FROM "cases_appealstatuscount";']
+        return sql
+
+    DatabaseOperations.sql_flush = sql_flush
+
+
+_flush_the_status_counts_last()
+
+
 @pytest.fixture(autouse=True)
 def private_webhook_urls(settings: Any) -> None:
     """The webhook receivers of the tests listen on 127.0.0.1, which production refuses

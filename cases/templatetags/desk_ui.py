@@ -12,11 +12,12 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from arbitration.formatting import compact_duration
+from arbitration.formatting import compact_duration, under_a_minute
 from cases import notifications, roles
 from cases.floor.schedule import my_shift
 from cases.models import Appeal, VerdictReview
@@ -26,7 +27,7 @@ register = template.Library()
 
 def short_duration(delta: timedelta) -> str:
     """A duration in its two largest units: "2d 4h", "3h 20m", "12m", "<1m"."""
-    return compact_duration(int(abs(delta.total_seconds())), under_a_minute=_("<1m"))
+    return compact_duration(int(abs(delta.total_seconds())), under_a_minute=under_a_minute())
 
 
 @register.filter
@@ -70,6 +71,14 @@ def amount(value: Decimal | None) -> str:
     if value == value.to_integral_value():
         return f"{value.quantize(Decimal(1)):,}"
     return f"{value.normalize():,f}"
+
+
+@register.filter
+def money(value: Decimal | None) -> str:
+    """A fiat amount with its cents and thousands separated: 5400 -> "5,400.00"."""
+    if value is None:
+        return ""
+    return f"{Decimal(value):,.2f}"
 
 
 @register.filter
@@ -154,11 +163,20 @@ def queue_rows(context: template.Context, rows: list[Any]) -> SafeString:
         "closed": _("closed"),
         "paused": _("paused"),
         "risk": _("Risk score"),
+        "select": _("Select appeal #%(id)s"),
+        "overdue": _("overdue %(d)s"),
+        "left": _("%(d)s left"),
+        # One reverse() for the page, not one per row.
+        "url": reverse("cases:case", args=[URL_MARK]),
         # get_FOO_display() rebuilds (and hashes) the whole choices dict on every call.
         **{f"reason:{value}": str(label) for value, label in Appeal.Reason.choices},
         **{f"status:{value}": str(label) for value, label in Appeal.Status.choices},
     }
     return mark_safe("".join(_queue_row(a, now, user.pk, can_bulk, words) for a in rows))
+
+
+# A case id no real case has, replaced by each row's id in the one reversed URL.
+URL_MARK = 987654321987
 
 
 def _iso(moment: datetime | None) -> str:
@@ -173,10 +191,10 @@ def _queue_row(a: Any, now: datetime, me: int, can_bulk: bool, words: dict[str, 
     """One <tr>: f-strings with html.escape on every value (see _chat_line)."""
     e = _esc
     sla = sla_state(a, now)
-    url = e(a.get_absolute_url())
+    url = e(words["url"].replace(str(URL_MARK), str(a.pk)))
     cells = []
     if can_bulk:
-        label = e(_("Select appeal #%(id)s") % {"id": a.pk})
+        label = e(words["select"] % {"id": a.pk})
         cells.append(
             '<td class="col-pick"><label class="pick"><input type="checkbox" name="appeal"'
             f' value="{a.pk}|{e(a.updated_at.isoformat())}" form="bulk-assign" class="js-pick"'
@@ -232,10 +250,10 @@ def _queue_row(a: Any, now: datetime, me: int, can_bulk: bool, words: dict[str, 
             f"{e(words['paused'])}</span>"
         )
     elif sla == "overdue":
-        late = e(_("overdue %(d)s") % {"d": since(a.resolution_due_at, now)})
+        late = e(words["overdue"] % {"d": since(a.resolution_due_at, now)})
         clock = f'<span class="overdue" data-due="{due}" {countdown}>{late}</span>'
     else:
-        left = e(_("%(d)s left") % {"d": until(a.resolution_due_at, now)})
+        left = e(words["left"] % {"d": until(a.resolution_due_at, now)})
         soon = " due-soon" if sla == "soon" else ""
         clock = f'<span class="due{soon}" data-due="{due}" {countdown}>{left}</span>'
     cells.append(
@@ -270,12 +288,21 @@ def chat_html(lines: list[Any]) -> SafeString:
         "desk": _esc(_("Sent by the desk through the exchange app")),
         "service": _esc(_("Delivered by this service account")),
         "flag": _esc(_("Watchlist keyword or contact details")),
+        "via": _("via %(who)s"),
     }
     who: dict[tuple[str, str], str] = {}  # "Buyer", "Desk to the seller": one per kind
-    return mark_safe("".join(_chat_line(line, words, who) for line in lines))
+    # Which service account delivered the lines is said on the first of them and again
+    # when it changes, not on every line (it is nearly always the one chat service).
+    delivered_by = {"last": None}
+    return mark_safe("".join(_chat_line(line, words, who, delivered_by) for line in lines))
 
 
-def _chat_line(line: Any, words: dict[str, str], who: dict[tuple[str, str], str]) -> str:
+def _chat_line(
+    line: Any,
+    words: dict[str, str],
+    who: dict[tuple[str, str], str],
+    delivered_by: dict[str, str | None],
+) -> str:
     """One <li>. Plain f-strings with html.escape on every value that is not already safe
     markup (line.html is the escaped, highlighted text): format_html's per-argument checks
     were a third of the chat's cost at 200 lines."""
@@ -290,10 +317,11 @@ def _chat_line(line: Any, words: dict[str, str], who: dict[tuple[str, str], str]
             f'<span class="chat-via" title="{words["desk"]}">{by}'
             f"{_esc(line.desk.get_kind_display())}</span>"
         )
-    elif via:
+    elif via and via != delivered_by["last"]:
+        delivered_by["last"] = via
         source = (
             f'<span class="chat-via" title="{words["service"]}">'
-            f"{_esc(_('via %(who)s') % {'who': via})}</span>"
+            f"{_esc(words['via'] % {'who': via})}</span>"
         )
     else:
         source = ""

@@ -57,7 +57,7 @@ from cases.models import AccountAction, Appeal, Party, Rule, Verdict, WatchKeywo
 from cases.penalties import most_severe, penalty_suggest
 from cases.replies import replies_rendered
 from cases.selectors import case as selectors
-from cases.templatetags.desk_ui import chat_html
+from cases.templatetags.desk_ui import amount, chat_html
 from evidence.models import Evidence, evidence_storage
 from evidence.services import EXTENSIONS, evidence_add
 from evidence.uploads import SizeLimitHandler
@@ -73,8 +73,9 @@ def case_url(appeal: Appeal, anchor: str = "") -> str:
 
 
 def _amount(appeal: Appeal) -> str:
-    """The escrowed amount as the appeal froze it when it opened."""
-    return f"{format(appeal.crypto_amount.normalize(), 'f')} {appeal.asset}"
+    """The escrowed amount as the appeal froze it when it opened, with thousands
+    separated as on the queue ("25,000 USDT")."""
+    return f"{amount(appeal.crypto_amount)} {appeal.asset}"
 
 
 def _replies(appeal: Appeal) -> dict[str, list[dict[str, str]]]:

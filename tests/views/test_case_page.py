@@ -94,7 +94,7 @@ def test_it_shows_the_order_facts_and_both_parties(client, arbitrator):
     for text in (
         order.external_id,
         "500 USDT",
-        "3600.00 CNY",
+        "3,600.00 CNY",  # thousands separated, cents kept
         "alipay",
         "lucky_buyer",
         "Wang Fang",
@@ -482,6 +482,23 @@ def test_a_chat_line_names_the_service_that_delivered_it(client, arbitrator, ser
     [line] = response.context["chat"]
     assert line.via == service_account.username
     assert f"via {service_account.username}" in response.content.decode()
+
+
+def test_the_delivering_service_is_named_once_and_again_when_it_changes(
+    client, arbitrator, service_account, make_user
+):
+    appeal = appeal_in("in_review", worker=arbitrator)
+    other = make_user("service_account", username="svc-other")
+    now = timezone.now()
+    sources = [service_account, service_account, service_account, other, service_account]
+    for n, source in enumerate(sources):
+        message = say(appeal.order, "buyer", f"line {n}", now + timedelta(seconds=n), n=n)
+        ChatMessage.objects.filter(pk=message.pk).update(source=source)
+
+    body = get_page(client, arbitrator, appeal).content.decode()
+
+    named = re.findall(r'<span class="chat-via"[^>]*>via ([^<]+)</span>', body)
+    assert named == [service_account.username, "svc-other", service_account.username]
 
 
 # --- nothing private is cached ------------------------------------------------------------
