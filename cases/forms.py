@@ -152,6 +152,24 @@ class EscalateForm(Guarded):
     )
 
 
+class RuleSelect(forms.Select):
+    """The verdict form's rule select: each rule's option says what the rule's text allows
+    (Rule.outcomes, Rule.responsible), so the page can grey out the rules that do not fit
+    the chosen outcome and party; the check itself is Rule.verdict_conflict's."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rules: dict[str, Rule] = {}
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        rule = self.rules.get(str(value))
+        if rule is not None:
+            option["attrs"]["data-outcomes"] = " ".join(rule.outcomes or [])
+            option["attrs"]["data-responsible"] = " ".join(rule.responsible or [])
+        return option
+
+
 class VerdictForm(Guarded):
     id_prefix = "verdict"
 
@@ -160,7 +178,7 @@ class VerdictForm(Guarded):
     responsible_party = forms.ChoiceField(
         choices=[("", "—"), *Verdict.ResponsibleParty.choices], label=_("Responsible party")
     )
-    rule = forms.ChoiceField(label=_("Rule"))
+    rule = forms.ChoiceField(label=_("Rule"), widget=RuleSelect)
     rationale = forms.CharField(label=_("Rationale"), widget=_textarea(4), max_length=TEXT_MAX)
     action_kind = forms.ChoiceField(
         choices=ACTION_CHOICES, required=False, label=_("Account action on the responsible party")
@@ -179,6 +197,7 @@ class VerdictForm(Guarded):
             choices.append((_("Other rules"), [(r.code, str(r)) for r in other]))
         self.fields["rule"].choices = choices
         self.rules = {r.code: r for r in (*usual, *other)}
+        self.fields["rule"].widget.rules = self.rules
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

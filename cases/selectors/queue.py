@@ -311,3 +311,15 @@ def queue_languages() -> list[str]:
             .distinct()
         ),
     )
+
+
+def my_next_case(user: Any) -> Appeal | None:
+    """The user's own most urgent case still in review (the earliest resolution deadline
+    first): what to work after deciding one, before claiming anything new. Cases waiting
+    for a party's evidence, escalated or pending approval wait on someone else."""
+    return (
+        Appeal.objects.filter(assignee=user, status=Appeal.Status.IN_REVIEW)
+        .select_related("order")
+        .order_by("resolution_due_at", "id")
+        .first()
+    )

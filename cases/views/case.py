@@ -58,6 +58,7 @@ from cases.penalties import most_severe, penalty_suggest
 from cases.replies import replies_rendered
 from cases.selectors import case as selectors
 from cases.templatetags.desk_ui import amount, chat_html
+from cases.views.queue import open_next_case
 from evidence.models import Evidence, evidence_storage
 from evidence.services import EXTENSIONS, evidence_add
 from evidence.uploads import SizeLimitHandler
@@ -702,27 +703,8 @@ def verdict(request: HttpRequest, pk: int) -> HttpResponse:
         preview=preview,
     )
     if then_next and response.status_code == 302 and form.cleaned_data.get("confirm"):
-        return _next_case(request)
+        return open_next_case(request)
     return response
-
-
-def _next_case(request: HttpRequest) -> HttpResponse:
-    """After a decision: the case "claim next" would give this user, claimed through the
-    lifecycle, or the queue when none is left."""
-    try:
-        appeal = lifecycle.appeal_claim_next(actor=request.user)
-    except DomainError as error:
-        messages.info(request, error.message)
-        appeal = None
-    if appeal is None:
-        messages.info(request, _("No unassigned open appeal is left to claim: back to the queue."))
-        return redirect("cases:home")
-    messages.info(
-        request,
-        _("Next: you claimed appeal #%(id)s (order %(order)s).")
-        % {"id": appeal.pk, "order": appeal.order.external_id},
-    )
-    return redirect(appeal)
 
 
 @require_http_methods(["GET", "POST"])

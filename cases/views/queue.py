@@ -166,6 +166,13 @@ def claim_next(request: HttpRequest) -> HttpResponse:
     """Claim the most urgent unassigned open appeal and open it."""
     if not roles.has(request.user, roles.WORK):
         raise PermissionDenied(_("Your role reads the queue but does not claim appeals."))
+    return claim_and_open(request)
+
+
+def claim_and_open(request: HttpRequest) -> HttpResponse:
+    """Claim the most urgent unassigned open appeal through the lifecycle and open it, or
+    go back to the queue saying why not (a refusal, or nothing left to claim). The queue's
+    Claim next and the case page's "decide, then the next case" both end here."""
     try:
         appeal = lifecycle.appeal_claim_next(actor=request.user)
     except DomainError as error:
@@ -180,6 +187,20 @@ def claim_next(request: HttpRequest) -> HttpResponse:
         % {"id": appeal.pk, "order": appeal.order.external_id},
     )
     return redirect(appeal)
+
+
+def open_next_case(request: HttpRequest) -> HttpResponse:
+    """After a decision: the user's own next case still in review, else a newly claimed
+    one (claim_and_open)."""
+    mine = queue_selectors.my_next_case(request.user)
+    if mine is not None:
+        messages.info(
+            request,
+            _("Next: your appeal #%(id)s (order %(order)s), still in review.")
+            % {"id": mine.pk, "order": mine.order.external_id},
+        )
+        return redirect(mine)
+    return claim_and_open(request)
 
 
 def _back(request: HttpRequest) -> str:

@@ -138,6 +138,26 @@
     var syncDays = function () {
       if (daysField) daysField.hidden = !kind || kind.value !== "p2p_restriction";
     };
+    // Rules whose text does not allow the chosen outcome or responsible party are greyed
+    // out (the server refuses them anyway: Rule.verdict_conflict).
+    var outcome = verdictForm.querySelector("[name=outcome]");
+    var rule = verdictForm.querySelector("[name=rule]");
+    var fits = function (allowed, value) {
+      return !allowed || !value || allowed.split(" ").indexOf(value) >= 0;
+    };
+    var syncRules = function () {
+      if (!rule) return;
+      rule.querySelectorAll("option[data-outcomes]").forEach(function (option) {
+        var fit = fits(option.dataset.outcomes, outcome && outcome.value) &&
+          fits(option.dataset.responsible, responsible && responsible.value);
+        // The chosen rule stays choosable: a disabled selection would not be sent, and the
+        // check's message says why it does not fit.
+        option.disabled = !fit && !option.selected;
+      });
+    };
+    if (outcome) outcome.addEventListener("change", syncRules);
+    if (responsible) responsible.addEventListener("change", syncRules);
+    syncRules();
     if (responsible && kind) {
       responsible.addEventListener("change", function () {
         var suggestion = penalties[responsible.value];

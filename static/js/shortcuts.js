@@ -67,6 +67,20 @@
     return true;
   }
 
+  // A case page whose form for this key is not offered to the user says why, briefly,
+  // in a status line screen readers announce.
+  var hintTimer = null;
+  function explain(key) {
+    var hint = document.querySelector("[data-test=shortcut-hint]");
+    var why = hint && hint.getAttribute("data-why-" + key);
+    if (!why) return false;
+    hint.textContent = why;
+    hint.hidden = false;
+    clearTimeout(hintTimer);
+    hintTimer = setTimeout(function () { hint.hidden = true; }, 5000);
+    return true;
+  }
+
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
     if (event.key === "Escape") {
@@ -98,7 +112,7 @@
         break;
       case "v":
       case "e":
-        handled = openForm(event.key);
+        handled = openForm(event.key) || explain(event.key);
         break;
       default:
         handled = false;

@@ -144,3 +144,23 @@ def _save(page: Page, name: str) -> Path:
 def screenshot() -> Callable[[Page, str], Path]:
     """`screenshot(page, "case-detail")` saves test-artifacts/screenshots/case-detail.png."""
     return _save
+
+
+# --- shared by every browser test ---------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings) -> None:
+    # The live server runs in this process: it checks passwords with the same hasher.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def console_errors(page: Page, request: pytest.FixtureRequest) -> list[str]:
+    """JavaScript errors and CSP violations of every page this test opens (must stay
+    empty), but for the module's CONSOLE_EXPECTED pattern, if it sets one."""
+    from tests.browser.helpers import watch_console
+
+    errors: list[str] = []
+    watch_console(page, errors, getattr(request.module, "CONSOLE_EXPECTED", None))
+    return errors

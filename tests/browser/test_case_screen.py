@@ -19,7 +19,8 @@ from playwright.sync_api import Page, expect
 from cases.models import Appeal, DeskMessage
 from cases.services import chat_ingest
 from evidence.services import evidence_add
-from tests.browser.test_workspace import EXPECTED_CONSOLE, log_in, person, submit
+from tests.browser.helpers import REFUSALS, person
+from tests.browser.test_workspace import log_in, submit
 from tests.factories import (
     ChatMessageDataFactory,
     OrderFactory,
@@ -34,28 +35,8 @@ from tests.factories import (
 
 S = Appeal.Status
 FIRST_SCREEN = {"width": 1440, "height": 900}
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings: Any) -> None:
-    # The live server runs in this process: it checks passwords with the same hasher.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def console_errors(page: Page) -> list[str]:
-    """JavaScript errors and CSP violations of every page this test opens (must stay empty)."""
-    errors: list[str] = []
-    page.on(
-        "console",
-        lambda m: (
-            errors.append(m.text)
-            if m.type == "error" and not EXPECTED_CONSOLE.search(m.text)
-            else None
-        ),
-    )
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    return errors
+# Refusals this file provokes on purpose are checked on the page instead.
+CONSOLE_EXPECTED = REFUSALS
 
 
 # --- a typical case -----------------------------------------------------------------------
@@ -445,6 +426,40 @@ def test_the_keyboard_shortcuts_of_the_case_page(
     expect(page.locator("#id_note_text")).to_have_value("jk?v")
     expect(help_).to_be_hidden()
     assert page.evaluate(focused) is None
+    assert console_errors == []
+
+
+def test_the_rules_that_do_not_fit_the_outcome_are_greyed_out(
+    live_server, page: Page, console_errors, ana
+):
+    case = a_typical_case(ana)
+    open_case(page, live_server.url, case["appeal"])
+    form = page.locator("[data-test=verdict-form]")
+    rule = form.locator("[name=rule]")
+
+    form.locator("[name=outcome]").select_option("return_to_seller")
+    assert rule.locator("option[value='P2P-1.1']").is_disabled()  # releases to the buyer
+    assert rule.locator("option[value='P2P-2.1']").is_enabled()
+    form.locator("[name=outcome]").select_option("release_to_buyer")
+    form.locator("[name=responsible_party]").select_option("buyer")
+    assert rule.locator("option[value='P2P-1.1']").is_disabled()  # blames the seller
+    assert rule.locator("option[value='P2P-6.2']").is_enabled()  # any outcome
+    assert console_errors == []
+
+
+def test_a_shortcut_with_nothing_to_open_says_why(live_server, page: Page, console_errors, ana):
+    unclaimed = open_appeal()
+    open_case(page, live_server.url, unclaimed)
+    hint = page.locator("[data-test=shortcut-hint]")
+    expect(hint).to_be_hidden()
+
+    page.locator("#top h1").click()
+    page.keyboard.press("e")
+
+    expect(hint).to_be_visible()
+    expect(hint).to_contain_text("claim the case first")
+    assert page.evaluate("() => document.activeElement.id") != "id_request_party"
+    expect(hint).to_be_hidden(timeout=8_000)
     assert console_errors == []
 
 

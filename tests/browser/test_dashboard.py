@@ -74,14 +74,6 @@ def history(transactional_db: None) -> None:
     )
 
 
-@pytest.fixture
-def console_errors(page: Page) -> list[str]:
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    return errors
-
-
 def pdfinfo() -> str:
     """pdfinfo (poppler-utils) reads a PDF's page count and page size. Without it the A4
     checks cannot run: skipped locally, a failure under CI (env CI set), as for a missing

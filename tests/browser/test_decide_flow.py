@@ -11,48 +11,19 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from pathlib import Path
-from typing import Any
 
-import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from cases import lifecycle
 from cases.models import Appeal, OutboxEvent, StaffProfile, Verdict
-from tests.factories import OrderFactory, appeal_in, open_appeal, staff_user
+from tests.browser.conftest import SCREENSHOT_DIR
+from tests.browser.helpers import PASSWORD, REFUSALS, person
+from tests.factories import OrderFactory, appeal_in, open_appeal
 
 S = Appeal.Status
-PASSWORD = "decide-test-pass-2026"
-SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-EXPECTED_CONSOLE = re.compile(r"Failed to load resource: the server responded with a status of 4")
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def console_errors(page: Page) -> list[str]:
-    errors: list[str] = []
-    page.on(
-        "console",
-        lambda m: (
-            errors.append(m.text)
-            if m.type == "error" and not EXPECTED_CONSOLE.search(m.text)
-            else None
-        ),
-    )
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    return errors
-
-
-def person(role: str, username: str) -> Any:
-    user = staff_user(role, username=username)
-    user.set_password(PASSWORD)
-    user.save(update_fields=["password"])
-    return user
+# Refusals this file provokes on purpose (a stale page's 409) are checked on the page.
+CONSOLE_EXPECTED = REFUSALS
 
 
 def log_in(page: Page, base: str, username: str, *, next_path: str = "") -> None:
@@ -134,7 +105,7 @@ def test_from_the_queue_to_a_decided_case_in_two_navigations(
     expect(messages.nth(0)).to_have_text(
         f"Appeal #{first.pk}: Verdict issued: release to buyer. It has taken effect."
     )
-    expect(messages.nth(1)).to_contain_text(f"Next: you claimed appeal #{second.pk}")
+    expect(messages.nth(1)).to_contain_text(f"You claimed appeal #{second.pk}")
     screenshot(page, "decide-next-case")
 
     assert len(navigations) == 2, navigations  # after the queue: exactly two page loads

@@ -36,14 +36,6 @@ def desk(transactional_db: None) -> dict[str, Any]:
     return {"lead": lead, "ann": ann, "appeals": appeals, "scam": scam}
 
 
-@pytest.fixture
-def console_errors(page: Page) -> list[str]:
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    return errors
-
-
 def sign_in(page: Page, base: str, username: str) -> None:
     page.goto(base + "/accounts/login/")
     page.fill("input[name=username]", username)

@@ -11,9 +11,7 @@ test-artifacts/screenshots/languages-*.png.
 from __future__ import annotations
 
 import re
-from typing import Any
 
-import pytest
 from django.utils import translation
 from django.utils.translation import gettext
 from playwright.sync_api import Page, expect
@@ -21,33 +19,12 @@ from playwright.sync_api import Page, expect
 from cases.models import Appeal, Rule, StaffProfile
 from cases.services import chat_ingest
 from tests.browser.conftest import SCREENSHOT_DIR
-from tests.factories import ChatMessageDataFactory, OrderFactory, appeal_in, staff_user
+from tests.browser.helpers import PASSWORD, person
+from tests.factories import ChatMessageDataFactory, OrderFactory, appeal_in
 
 S = Appeal.Status
-PASSWORD = "languages-test-pass-2026"
 RULE_EN = "Release after confirmed payment"
 RULE_ZH = "确认付款后放币"
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings: Any) -> None:
-    # The live server runs in this process: it checks passwords with the same hasher.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def console_errors(page: Page) -> list[str]:
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    return errors
-
-
-def person(role: str, username: str) -> Any:
-    user = staff_user(role, username=username)
-    user.set_password(PASSWORD)
-    user.save(update_fields=["password"])
-    return user
 
 
 def log_in(page: Page, base: str, username: str) -> None:

@@ -36,6 +36,7 @@ from cases.models import (
 )
 from cases.services import chat_ingest
 from evidence.services import evidence_add
+from tests.browser.helpers import PASSWORD, REFUSALS, person, watch_console
 from tests.factories import (
     ChatMessageDataFactory,
     OrderFactory,
@@ -44,55 +45,19 @@ from tests.factories import (
     open_appeal,
     pdf_bytes,
     png_bytes,
-    staff_user,
     upload,
 )
 
 S = Appeal.Status
-PASSWORD = "workspace-test-pass-2026"
 VIEWPORT = {"width": 1440, "height": 900}  # as tests/browser/conftest.py
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings: Any) -> None:
-    # The live server runs in this process: it checks passwords with the same hasher.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 # --- people and pages ---------------------------------------------------------------------
 
 
-def person(role: str, username: str) -> Any:
-    """A real user in the migration-created role group, with a known password."""
-    user = staff_user(role, username=username)
-    user.set_password(PASSWORD)
-    user.save(update_fields=["password"])
-    return user
-
-
 # Chromium logs every 4xx/5xx answer to a navigation as a console error; the refusals
 # this file provokes on purpose are checked on the page and in the database instead.
-EXPECTED_CONSOLE = re.compile(r"Failed to load resource: the server responded with a status of 4")
-
-
-def _watch(page: Page, errors: list[str]) -> None:
-    page.on(
-        "console",
-        lambda m: (
-            errors.append(m.text)
-            if m.type == "error" and not EXPECTED_CONSOLE.search(m.text)
-            else None
-        ),
-    )
-    page.on("pageerror", lambda e: errors.append(str(e)))
-
-
-@pytest.fixture
-def console_errors(page: Page) -> list[str]:
-    """JavaScript errors and CSP violations of every page this test opens (must stay empty)."""
-    errors: list[str] = []
-    _watch(page, errors)
-    return errors
+CONSOLE_EXPECTED = REFUSALS
 
 
 @pytest.fixture
@@ -107,7 +72,7 @@ def new_page(
         context.set_default_timeout(15_000)
         contexts.append(context)
         other = context.new_page()
-        _watch(other, console_errors)
+        watch_console(other, console_errors, CONSOLE_EXPECTED)
         return other
 
     yield make
@@ -674,7 +639,7 @@ def test_four_eyes_a_second_senior_approves(
     # A senior, at another computer, approves.
     senior_page = new_page()
     log_in(senior_page, live_server.url, "sam", next_path=f"/cases/{appeal.pk}/")
-    approve = senior_page.get_by_role("button", name="Approve: Release to buyer · 25000 USDT")
+    approve = senior_page.get_by_role("button", name="Approve: Release to buyer · 25,000 USDT")
     expect(approve).to_be_visible()
     senior_page.locator("#verdict").scroll_into_view_if_needed()
     screenshot(senior_page, "workspace-four-eyes-approve")
@@ -686,7 +651,7 @@ def test_four_eyes_a_second_senior_approves(
 
     senior_page.once("dialog", accept)
     submit(senior_page, approve)
-    assert asked and "25000 USDT" in asked[0]
+    assert asked and "25,000 USDT" in asked[0]
 
     expect(flash(senior_page)).to_have_text(
         "Verdict approved; it has taken effect: release to buyer."
