@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.utils import translation
+
 from .languages import language_key
-from .models import Verdict
+from .models import Verdict, VerdictReview
 
 EXPLANATIONS = {
     "en": {
@@ -63,3 +65,41 @@ def verdict_explain(verdict: Verdict, party: str, language: str = "") -> str:
     lines.append(texts["why"].format(**values))
     # Chinese runs sentences together; the others put a space between them.
     return ("" if language == "zh-hans" else " ").join(lines)
+
+
+# What a second-level review decided, for each party (the verdict's own explanation
+# was sent when it took effect; funds already moved are not moved again).
+REVIEW_EXPLANATIONS = {
+    "en": {
+        "upheld": "The review of the verdict on order {order} is complete: the verdict stands.",
+        "reversed": "On review, the verdict on order {order} is reversed. The corrected "
+        "decision: {outcome}. Funds already moved are not moved again; the exchange "
+        "settles the difference with the party concerned.",
+    },
+    "zh-hans": {
+        "upheld": "订单 {order} 裁决的复核已完成：原裁决维持不变。",
+        "reversed": "经复核，订单 {order} 的裁决被撤销。更正后的裁决：{outcome}。"
+        "已转移的资金不会再次转移；交易所将与相关方结算差额。",
+    },
+    "ru": {
+        "upheld": "Пересмотр решения по ордеру {order} завершён: решение остаётся в силе.",
+        "reversed": "При пересмотре решение по ордеру {order} отменено. Исправленное "
+        "решение: {outcome}. Уже переведённые средства повторно не переводятся; биржа "
+        "урегулирует разницу с затронутой стороной.",
+    },
+}
+
+
+def review_explain(review: VerdictReview, language: str = "") -> str:
+    """What the review decided (upheld, or reversed with the corrected outcome), entirely
+    in the party's language."""
+    language = language_key(language)
+    if language not in REVIEW_EXPLANATIONS:
+        language = "en"
+    texts = REVIEW_EXPLANATIONS[language]
+    order = review.appeal.order.external_id
+    if review.state == VerdictReview.State.UPHELD:
+        return texts["upheld"].format(order=order)
+    with translation.override(language):
+        outcome = str(Verdict.Outcome(review.corrected_outcome).label).lower()
+    return texts["reversed"].format(order=order, outcome=outcome)

@@ -12,12 +12,14 @@ from django.utils.translation import gettext as _
 from arbitration.exceptions import InvalidInput
 from cases import roles
 from cases.audit import audit_record
-from cases.models import Party, Verdict, VerdictReview
+from cases.explanations import review_explain
+from cases.models import DeskMessage, Party, Verdict, VerdictReview
 from cases.outbox import event_emit
 
 from . import guards
 from .four_eyes import four_eyes_required
 from .locks import lock_appeal, lock_review
+from .messages import desk_message_send
 from .transitions import Actor
 
 
@@ -142,7 +144,25 @@ def review_decide(
         )
         if review.state == VerdictReview.State.REVERSED:
             _emit_reversed(review)
+        if review.state in (VerdictReview.State.UPHELD, VerdictReview.State.REVERSED):
+            _tell_parties(review, actor)
     return review
+
+
+def _tell_parties(review: VerdictReview, actor: AbstractBaseUser) -> None:
+    """Each party is told what the review decided, in its language: a desk message (the
+    case's chat shows it) and its party.message event, in the review's transaction."""
+    appeal = review.appeal
+    for side in Party.values:
+        language = appeal.order.party(side).language or "en"
+        desk_message_send(
+            appeal=appeal,
+            actor=actor,
+            party=side,
+            kind=DeskMessage.Kind.VERDICT,
+            text=review_explain(review, language),
+            language=language,
+        )
 
 
 def _emit_reversed(review: VerdictReview) -> None:
@@ -190,6 +210,7 @@ def review_reversal_approve(*, review_id: int, actor: Actor) -> VerdictReview:
             },
         )
         _emit_reversed(review)
+        _tell_parties(review, actor)
     return review
 
 

@@ -205,7 +205,28 @@ def test_confirming_decides_and_lands_on_the_case_claim_next_gives(client, arbit
     assert said[0] == (
         f"Appeal #{appeal.pk}: Verdict issued: release to buyer. It has taken effect."
     )
-    assert said[1].startswith(f"Next: you claimed appeal #{urgent.pk}")
+    assert said[1].startswith(f"You claimed appeal #{urgent.pk}")
+
+
+def test_confirming_goes_on_to_the_users_own_case_in_review_before_claiming(
+    client, arbitrator, arbitrator2
+):
+    appeal = appeal_in(S.IN_REVIEW, worker=arbitrator)
+    later = appeal_in(S.IN_REVIEW, worker=arbitrator)
+    sooner = appeal_in(S.IN_REVIEW, worker=arbitrator)
+    Appeal.objects.filter(pk=sooner.pk).update(
+        resolution_due_at=later.resolution_due_at - timedelta(hours=1)
+    )
+    appeal_in(S.IN_REVIEW, worker=arbitrator2)  # someone else's
+    appeal_in(S.AWAITING_EVIDENCE, worker=arbitrator)  # waits on a party
+    unclaimed = open_appeal()
+    client.force_login(arbitrator)
+
+    response = client.post(verdict_url(appeal), verdict_data(appeal, confirm="1", then="next"))
+
+    assert response["Location"] == sooner.get_absolute_url()
+    assert Appeal.objects.get(pk=unclaimed.pk).assignee_id is None
+    assert flashes(client)[1].startswith(f"Next: your appeal #{sooner.pk}")
 
 
 def test_confirming_with_nothing_left_lands_on_the_queue(client, arbitrator):
@@ -217,7 +238,7 @@ def test_confirming_with_nothing_left_lands_on_the_queue(client, arbitrator):
     assert response.status_code == 302
     assert response["Location"] == reverse("cases:home")
     assert Appeal.objects.get(pk=appeal.pk).status == S.RESOLVED
-    assert flashes(client)[1] == "No unassigned open appeal is left to claim: back to the queue."
+    assert flashes(client)[1] == "The queue is empty: no unassigned open appeal to claim."
 
 
 def test_above_four_eyes_the_verdict_is_proposed_not_applied_and_the_message_says_so(

@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases import lifecycle
-from cases.models import Appeal, OutboxEvent, StaffProfile, VerdictReview
+from cases.explanations import review_explain
+from cases.models import Appeal, DeskMessage, OutboxEvent, StaffProfile, VerdictReview
 from tests.factories import OrderFactory, TraderFactory, appeal_in, service_token
 from tests.views.pages import case_actions
 
@@ -462,3 +463,68 @@ def test_the_review_window_is_one_moment_written_for_each_reader(client, arbitra
     assert response.json()["detail"] == (
         f"The review window closed on {closes.astimezone(UTC):%Y-%m-%d %H:%M} UTC+00:00."
     )
+
+
+# --- the parties are told what the review decided ---------------------------------------
+
+
+def review_messages(appeal: Appeal) -> dict[str, DeskMessage]:
+    """The desk's messages about the review, by party (the verdict's own came before)."""
+    verdict_kind = DeskMessage.objects.filter(appeal=appeal, kind=DeskMessage.Kind.VERDICT)
+    latest: dict[str, DeskMessage] = {}
+    for message in verdict_kind.order_by("sent_at", "id"):
+        latest[message.party] = message
+    return latest
+
+
+def test_a_reversal_is_explained_to_each_party_in_its_language(client, arbitrator, senior2, case):
+    Trader = type(case.order.buyer)
+    Trader.objects.filter(pk=case.order.buyer_id).update(language="zh-hans")
+    Trader.objects.filter(pk=case.order.seller_id).update(language="ru")
+    contest(client, arbitrator, case)
+    before = DeskMessage.objects.filter(appeal=case).count()
+    client.force_login(senior2)
+
+    client.post(url("case_review_decide", case), REVERSE)
+
+    said = review_messages(case)
+    assert DeskMessage.objects.filter(appeal=case).count() == before + 2
+    assert "撤销" in said["buyer"].text and "退回卖方" in said["buyer"].text
+    assert said["buyer"].language == "zh-hans"
+    assert "отменено" in said["seller"].text and said["seller"].language == "ru"
+    assert all(m.sent_by == senior2 for m in said.values())
+    events = OutboxEvent.objects.filter(appeal=case, type="party.message").order_by("-created_at")
+    assert {e.data["text"] for e in events[:2]} == {m.text for m in said.values()}
+    # They are in the case's chat, marked from the desk to each party.
+    body = client.get(reverse("cases:case", args=[case.pk])).content.decode()
+    assert body.count('data-sender="staff" data-to="buyer"') >= 2
+
+
+def test_an_upheld_verdict_is_said_to_stand(client, arbitrator, senior2, case):
+    contest(client, arbitrator, case)
+    client.force_login(senior2)
+    client.post(
+        url("case_review_decide", case),
+        {"decision": "uphold", "rationale": "The statement confirms the payment."},
+    )
+    said = review_messages(case)
+    review = VerdictReview.objects.get(appeal=case)
+    assert set(said) == {"buyer", "seller"}
+    assert all(m.text == review_explain(review, m.language) for m in said.values())
+    assert "the verdict stands" in review_explain(review, "en")
+
+
+def test_a_proposed_reversal_tells_nobody_until_it_is_approved(client, senior2, lead, big_case):
+    before = DeskMessage.objects.filter(appeal=big_case).count()
+    client.force_login(senior2)
+    client.post(url("case_review_decide", big_case), REVERSE)
+    assert DeskMessage.objects.filter(appeal=big_case).count() == before
+
+    client.force_login(lead)
+    client.post(url("case_reversal_approve", big_case))
+
+    assert DeskMessage.objects.filter(appeal=big_case).count() == before + 2
+    review = VerdictReview.objects.get(appeal=big_case)
+    said = review_messages(big_case).values()
+    assert all(m.text == review_explain(review, m.language) and m.sent_by == lead for m in said)
+    assert "is reversed" in review_explain(review, "en")
