@@ -55,6 +55,7 @@ from .models import (
     WebhookDelivery,
     WebhookSubscriber,
 )
+from .replies import reply_check
 from .services import rule_save, webhook_subscriber_check, webhook_subscriber_save
 from .translation import localized
 from .webhooks import DELIVER_WEBHOOK, deliveries_retry
@@ -232,7 +233,16 @@ class NoteAdmin(ReadOnlyAdmin):
 
 
 class RuleForm(forms.ModelForm):
-    # Ticked boxes, stored as the JSON lists Rule.verdict_conflict reads.
+    # Ticked boxes, stored as JSON lists: the reasons the verdict form offers the rule
+    # first for, and what Rule.verdict_conflict reads. (Free JSON let a lead save `5` and
+    # take every case page down.)
+    reasons = forms.MultipleChoiceField(
+        choices=Appeal.Reason.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Usual for these reasons"),
+        help_text=_("The verdict form offers the rule first on appeals with these reasons."),
+    )
     outcomes = forms.MultipleChoiceField(
         choices=Verdict.Outcome.choices,
         required=False,
@@ -307,9 +317,29 @@ class RuleAdmin(DomainErrorsAsMessages, NoDeleteAdmin, TranslationAdmin):
         rule_save(rule=obj, actor=request.user)
 
 
+class CannedReplyForm(forms.ModelForm):
+    """Each language's text must be a reply the desk can fill (cases.replies.reply_check:
+    paired braces, known variables only), or a case page offering it would fail."""
+
+    class Meta:
+        model = CannedReply
+        fields = ("key", *localized("title", "text"), "active")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for name in localized("text"):
+            try:
+                reply_check(data.get(name) or "")
+            except DomainError as exc:
+                self.add_error(name, exc.message)
+        return data
+
+
 @admin.register(CannedReply)
 class CannedReplyAdmin(AuditedAdmin, TranslationAdmin):
     """One row per reply, its title and text in each language side by side."""
+
+    form = CannedReplyForm
 
     list_display = ("key", "title", "active")
     list_filter = ("active",)

@@ -255,7 +255,7 @@ class QueueFilter(django_filters.FilterSet):
     ) -> QuerySet[Appeal]:
         if not value:
             return queryset
-        return queryset.filter(Appeal.overdue_q(timezone.now()))
+        return queryset.filter(Appeal.late_q(timezone.now()))
 
     def filter_review(self, queryset: QuerySet[Appeal], name: str, value: str) -> QuerySet[Appeal]:
         return queryset.filter(

@@ -477,6 +477,37 @@ class Appeal(models.Model):
             )
         )
 
+    def first_response_missed(self, at: datetime | None = None) -> bool:
+        """Still open, the desk has not answered yet, and its first-response deadline has
+        passed (a paused clock stood still where it was)."""
+        return (
+            not self.is_closed
+            and self.first_response_at is None
+            and self.first_response_due_at < self.clock_at(at)
+        )
+
+    @staticmethod
+    def first_response_missed_q(at: datetime) -> Q:
+        """first_response_missed, as a filter."""
+        return (
+            Q(first_response_at__isnull=True)
+            & ~Q(status__in=CLOSED_STATUSES)
+            & (
+                Q(first_response_due_at__lt=at, clock_paused_at__isnull=True)
+                | Q(clock_paused_at__gt=models.F("first_response_due_at"))
+            )
+        )
+
+    def is_late(self, at: datetime | None = None) -> bool:
+        """Past a deadline the desk owes: the resolution, or a first response not given
+        (the queue's "overdue", the floor's overdue count)."""
+        return self.is_overdue(at) or self.first_response_missed(at)
+
+    @staticmethod
+    def late_q(at: datetime) -> Q:
+        """is_late, as a filter."""
+        return Appeal.overdue_q(at) | Appeal.first_response_missed_q(at)
+
     @property
     def paused(self) -> bool:
         return self.clock_paused_at is not None

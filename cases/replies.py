@@ -68,16 +68,47 @@ def reply_variables(
     }
 
 
-def reply_render(text: str, variables: dict[str, str]) -> str:
-    """Fill {variables}; unknown ones stay visible so the arbitrator sees what is missing."""
-    names = {name for _lit, name, _spec, _conv in Formatter().parse(text) if name}
-    unknown = names - set(VARIABLES)
+def _parts(text: str) -> list[tuple[str, str | None]]:
+    """(literal, variable name or None) of a reply's text, or InvalidInput: braces that do
+    not pair ("{{" and "}}" are literal braces), an unknown name, or a format spec or
+    conversion ("{order:>9999999}" would pad the page to megabytes)."""
+    try:
+        parsed = list(Formatter().parse(text))
+    except ValueError:
+        raise InvalidInput(
+            _('Unpaired brace: write a variable as {order}, a brace itself as "{{" or "}}".'),
+            field="text",
+        ) from None
+    parts, unknown = [], set()
+    for literal, name, spec, conversion in parsed:
+        if name is not None and (spec or conversion or name not in VARIABLES):
+            shown = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            unknown.add("{" + shown + "}")
+        parts.append((literal, name))
     if unknown:
         raise InvalidInput(
-            _("Unknown variables: %(names)s.") % {"names": ", ".join(sorted(unknown))},
+            _("Unknown variables: %(names)s (known: %(known)s).")
+            % {
+                "names": ", ".join(sorted(unknown)),
+                "known": ", ".join("{" + v + "}" for v in VARIABLES),
+            },
             field="text",
         )
-    return text.format_map(_Blank(variables))
+    return parts
+
+
+def reply_check(text: str) -> None:
+    """InvalidInput if the text is not a reply the desk can fill (see _parts)."""
+    _parts(text)
+
+
+def reply_render(text: str, variables: dict[str, str]) -> str:
+    """Fill {variables}; a known one without a value stays visible ("{what}") so the
+    arbitrator sees what is missing."""
+    blank = _Blank(variables)
+    return "".join(
+        literal + (blank[name] if name is not None else "") for literal, name in _parts(text)
+    )
 
 
 def replies_for(language: str = "") -> list[CannedReply]:

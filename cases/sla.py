@@ -270,10 +270,7 @@ def breached_q(at: datetime) -> Q:
     )
     # Unanswered: past due now, or (a paused clock stood still) already past due when it
     # stopped, as `breaches` reads it.
-    unanswered = Q(first_response_at__isnull=True) & (
-        Q(first_response_due_at__lt=at, clock_paused_at__isnull=True)
-        | Q(clock_paused_at__gt=F("first_response_due_at"))
-    )
+    unanswered = Appeal.first_response_missed_q(at)
     party_late = Exists(
         EvidenceRequest.objects.filter(appeal=OuterRef("pk"), answered_at__gt=F("due_at")).exclude(
             answered_via__in=(EvidenceRequest.Via.CLOSED, EvidenceRequest.Via.REPLACED)

@@ -73,7 +73,13 @@ from .reviews import (
     review_reversal_send_back,
 )
 from .transitions import ALLOWED, WORKING
-from .verdicts import ProposedAction, verdict_approve, verdict_propose, verdict_send_back
+from .verdicts import (
+    ProposedAction,
+    outcome_refusal,
+    verdict_approve,
+    verdict_propose,
+    verdict_send_back,
+)
 
 __all__ = [
     "ALLOWED",
@@ -126,6 +132,7 @@ __all__ = [
     "lock_verdict",
     "note_add",
     "order_was_decided",
+    "outcome_refusal",
     "party_message_send",
     "queue_columns",
     "require",

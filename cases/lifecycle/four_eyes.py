@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
-from cases.models import Appeal, Verdict
+from cases.models import Appeal, Order, Verdict
 
 
 def threshold_for(asset: str) -> Decimal | None:
@@ -29,9 +29,19 @@ def order_was_decided(appeal: Appeal) -> bool:
     )
 
 
-def four_eyes_required(appeal: Appeal) -> bool:
+def order_settled(appeal: Appeal) -> bool:
+    """Whether the exchange reports the order's escrow as settled (released or cancelled)."""
+    return appeal.order.status in (Order.Status.RELEASED, Order.Status.CANCELLED)
+
+
+def four_eyes_required(appeal: Appeal, outcome: str | None = None) -> bool:
     """On the amount and asset frozen when the appeal opened, never the order's current
     row: a fact pushed in later must not lower a case below the threshold. A second
     verdict on an order whose funds an earlier verdict already moved always needs a
-    second pair of eyes: nobody moves an order's funds a second time alone."""
-    return amount_needs_four_eyes(appeal.asset, appeal.crypto_amount) or order_was_decided(appeal)
+    second pair of eyes: nobody moves an order's funds a second time alone. So does a
+    verdict with an `outcome` moving the funds of an order the exchange reports settled
+    (closing with no fund movement does not; nor does a review, which moves nothing)."""
+    if amount_needs_four_eyes(appeal.asset, appeal.crypto_amount) or order_was_decided(appeal):
+        return True
+    moves = outcome is not None and outcome != Verdict.Outcome.NO_ACTION
+    return moves and order_settled(appeal)

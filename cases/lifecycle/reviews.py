@@ -13,6 +13,7 @@ from arbitration.exceptions import InvalidInput
 from cases import roles
 from cases.audit import audit_record
 from cases.explanations import review_explain
+from cases.languages import party_ui_language
 from cases.models import DeskMessage, Party, Verdict, VerdictReview
 from cases.outbox import event_emit
 
@@ -154,7 +155,7 @@ def _tell_parties(review: VerdictReview, actor: AbstractBaseUser) -> None:
     case's chat shows it) and its party.message event, in the review's transaction."""
     appeal = review.appeal
     for side in Party.values:
-        language = appeal.order.party(side).language or "en"
+        language = party_ui_language(appeal.order.party(side).language)
         desk_message_send(
             appeal=appeal,
             actor=actor,

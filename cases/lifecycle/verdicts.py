@@ -15,6 +15,7 @@ from arbitration.exceptions import Conflict, InvalidInput
 from cases import roles
 from cases.audit import audit_record
 from cases.explanations import verdict_explain
+from cases.languages import party_ui_language
 from cases.models import (
     AccountAction,
     Appeal,
@@ -102,6 +103,10 @@ def verdict_propose(
             field, message = conflict
             raise InvalidInput(message, field=field)
         guards.can_decide(actor, appeal).check()
+        _lock_order_status(appeal)
+        refusal = outcome_refusal(appeal, outcome)
+        if refusal is not None:
+            raise refusal
         if guards.decide_claims(actor, appeal):
             # Deciding an unclaimed case takes it, in the same transaction.
             transition(
@@ -111,7 +116,7 @@ def verdict_propose(
                 action="appeal.claimed",
                 fields={"assignee": actor},
             )
-        needs_approval = four_eyes_required(appeal)
+        needs_approval = four_eyes_required(appeal, outcome)
         now = timezone.now()
         try:
             # The partial unique index guarantees one live verdict even if two requests
@@ -186,6 +191,37 @@ def _cite_rule(rule_code: str) -> Rule:
     return rule
 
 
+def outcome_refusal(appeal: Appeal, outcome: str) -> InvalidInput | None:
+    """Why this outcome cannot be decided on the order as the exchange reports it now, or
+    None: the escrow of an order already released cannot be released again, nor that of
+    a cancelled order returned again (the funds would move twice). The other movement on
+    a settled order stays possible, with four-eyes (four_eyes_required)."""
+    status = appeal.order.status
+    if status == Order.Status.RELEASED and outcome == Verdict.Outcome.RELEASE_TO_BUYER:
+        said = _(
+            "The exchange reports order %(order)s as released: the crypto is with the "
+            "buyer already and cannot be released again. Close with no fund movement, or "
+            "return it to the seller (a second pair of eyes approves that)."
+        )
+    elif status == Order.Status.CANCELLED and outcome == Verdict.Outcome.RETURN_TO_SELLER:
+        said = _(
+            "The exchange reports order %(order)s as cancelled: the crypto is back with "
+            "the seller already and cannot be returned again. Close with no fund movement, "
+            "or release it to the buyer (a second pair of eyes approves that)."
+        )
+    else:
+        return None
+    return InvalidInput(said % {"order": appeal.order.external_id}, field="outcome")
+
+
+def _lock_order_status(appeal: Appeal) -> None:
+    """Read the order's status under a row lock: an update from the exchange (services.
+    order_upsert) waits for the verdict's transaction, or came first and is seen."""
+    appeal.order.status = (
+        Order.objects.select_for_update().values_list("status", flat=True).get(pk=appeal.order_id)
+    )
+
+
 def verdict_approve(
     *, verdict_id: int, actor: Actor, expected_updated_at: datetime | None = None
 ) -> Verdict:
@@ -194,6 +230,11 @@ def verdict_approve(
     with transaction.atomic():
         verdict, appeal = lock_verdict(verdict_id, expected_updated_at=expected_updated_at)
         guards.can_approve(actor, verdict).check()
+        # The exchange may have settled the order while the verdict waited.
+        _lock_order_status(appeal)
+        refusal = outcome_refusal(appeal, verdict.outcome)
+        if refusal is not None:
+            raise Conflict(refusal.message + " " + _("Send the verdict back to be decided again."))
         now = timezone.now()
         verdict.state = Verdict.State.EFFECTIVE
         verdict.approved_by = actor
@@ -311,7 +352,7 @@ def _take_effect(appeal: Appeal, verdict: Verdict, *, actor: AbstractBaseUser) -
     # Each party is told the outcome and why, in its language (a party.message event, and
     # the line the case's chat shows as the desk's to that party).
     for side in Party.values:
-        language = order.party(side).language or "en"
+        language = party_ui_language(order.party(side).language)
         desk_message_send(
             appeal=appeal,
             actor=actor,

@@ -98,7 +98,7 @@ def floor_now(at: datetime | None = None) -> FloorNow:
     off.sort(key=lambda p: p.next_start)
     soon = [p for p in off if p.next_start < at + SOON]
 
-    overdue = Appeal.overdue_q(at)
+    overdue = Appeal.late_q(at)
     breaching = breaching_soon_q(at)
     unassigned = unassigned_q()
     # One pass over the active appeals (the status indexes keep closed ones out).

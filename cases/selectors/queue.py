@@ -104,6 +104,8 @@ def queue_queryset() -> QuerySet[Appeal]:
             "opened_by",
             "created_at",
             "resolution_due_at",
+            "first_response_due_at",
+            "first_response_at",
             "resolved_at",
             "risk_score",
             "crypto_amount",

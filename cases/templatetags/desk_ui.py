@@ -55,7 +55,7 @@ def sla_state(appeal: Any, now: datetime) -> str:
     """ "closed", "overdue", "soon" (under four hours left) or "ok"."""
     if appeal.is_closed:
         return "closed"
-    if appeal.is_overdue(now):
+    if appeal.is_late(now):
         return "overdue"
     if appeal.resolution_due_at - now < DUE_SOON:
         return "soon"
@@ -165,6 +165,7 @@ def queue_rows(context: template.Context, rows: list[Any]) -> SafeString:
         "risk": _("Risk score"),
         "select": _("Select appeal #%(id)s"),
         "overdue": _("overdue %(d)s"),
+        "first_reply": _("1st reply"),
         "left": _("%(d)s left"),
         # One reverse() for the page, not one per row.
         "url": reverse("cases:case", args=[URL_MARK]),
@@ -249,16 +250,30 @@ def _queue_row(a: Any, now: datetime, me: int, can_bulk: bool, words: dict[str, 
             f'<span class="due paused" data-due="{due}" data-paused {countdown}>'
             f"{e(words['paused'])}</span>"
         )
-    elif sla == "overdue":
+    elif a.is_overdue(now):
         late = e(words["overdue"] % {"d": since(a.resolution_due_at, now)})
         clock = f'<span class="overdue" data-due="{due}" {countdown}>{late}</span>'
     else:
         left = e(words["left"] % {"d": until(a.resolution_due_at, now)})
-        soon = " due-soon" if sla == "soon" else ""
+        soon = " due-soon" if a.resolution_due_at - now < DUE_SOON else ""
         clock = f'<span class="due{soon}" data-due="{due}" {countdown}>{left}</span>'
+    # The first response while the desk owes it: the deadline a new case misses first.
+    first = ""
+    if sla != "closed" and a.first_response_at is None and not a.paused:
+        first_due = e(_iso(a.first_response_due_at))
+        if a.first_response_missed(now):
+            said = words["overdue"] % {"d": since(a.first_response_due_at, now)}
+            state = "overdue"
+        else:
+            said = words["left"] % {"d": until(a.first_response_due_at, now)}
+            state = "due due-soon"
+        first = (
+            f'<div class="sub sla-first">{e(words["first_reply"])}: <span class="{state}"'
+            f' data-due="{first_due}" {countdown}>{e(said)}</span></div>'
+        )
     cells.append(
         f'<td class="col-sla">{clock} <time class="sub" datetime="{due}">'
-        f"{e(_local(a.resolution_due_at, '%m-%d %H:%M'))}</time></td>"
+        f"{e(_local(a.resolution_due_at, '%m-%d %H:%M'))}</time>{first}</td>"
     )
     if a.risk_score is not None:
         risk = (

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -53,6 +53,7 @@ from cases.forms import (
     UnassignForm,
     VerdictForm,
 )
+from cases.languages import party_ui_language
 from cases.models import AccountAction, Appeal, Party, Rule, Verdict, WatchKeyword
 from cases.penalties import most_severe, penalty_suggest
 from cases.replies import replies_rendered
@@ -108,7 +109,8 @@ def _explanations(verdict: Verdict, appeal: Appeal) -> list[dict[str, str]]:
     out = []
     for side in Party.values:
         trader = appeal.order.party(side)
-        language = trader.language or "en"
+        # The language the text is written in: the party's, if the desk writes it.
+        language = party_ui_language(trader.language)
         text = verdict_explain(verdict, side, language)
         english = verdict_explain(verdict, side, "en")
         out.append(
@@ -505,7 +507,10 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
     """Upload evidence on a party's behalf. The size guard must be in place before the
     body is read, and CSRF reads it, so CSRF is checked after (Django's documented
     pattern for custom upload handlers)."""
-    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return HttpResponseBadRequest(_("The request's Content-Length is not a number."))
     if (
         request.method == "POST"
         and length > settings.EVIDENCE_MAX_BYTES + 64 * 1024
@@ -637,7 +642,7 @@ def _verdict_preview(
         "rule": form.rule_obj,
         "question": _money_sentence(appeal, data["outcome"]),
         "flow": _money_flow(appeal, data["outcome"]),
-        "four_eyes": lifecycle.four_eyes_required(appeal),
+        "four_eyes": lifecycle.four_eyes_required(appeal, data["outcome"]),
         "action": action,
         "action_label": dict(AccountAction.Kind.choices).get(action.kind) if action else "",
         "action_targets": draft.responsible_traders(),
@@ -660,6 +665,12 @@ def verdict(request: HttpRequest, pk: int) -> HttpResponse:
     def preview(_appeal: Appeal, data: dict[str, Any]) -> HttpResponse | None:
         if data.get("confirm"):
             return None
+        # The no-JS confirmation page asks what the in-page check asks: a case this user
+        # may not decide is refused here, not only when confirmed.
+        lifecycle.can_decide(request.user, appeal).check()
+        settled = lifecycle.outcome_refusal(appeal, data["outcome"])
+        if settled is not None:
+            raise settled
         return render(
             request,
             "cases/partials/case_verdict_confirm.html",
@@ -729,6 +740,10 @@ def verdict_check(request: HttpRequest, pk: int) -> HttpResponse:
     if not lifecycle.is_current(appeal, form.cleaned_data.get("expected")):
         refusal = _stale_message(appeal.pk, form.cleaned_data)
         return render(request, template, {"appeal": appeal, "refusal": refusal}, status=409)
+    settled = lifecycle.outcome_refusal(appeal, form.cleaned_data["outcome"])
+    if settled is not None:
+        form.add_error("outcome", settled.message)
+        return render(request, template, {"appeal": appeal, "form": form}, status=400)
     context = _verdict_preview(appeal, form, usual=usual, other=other)
     return render(request, template, {**context, "checked": True})
 

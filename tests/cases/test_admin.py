@@ -4,7 +4,6 @@ history. Everything here is done through the admin's own pages, as a user would.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -18,6 +17,7 @@ from rest_framework.authtoken.models import Token
 from cases import lifecycle
 from cases.models import (
     AuditEntry,
+    CannedReply,
     ChatMessage,
     Rule,
     Verdict,
@@ -401,7 +401,7 @@ def rule_form(rule: Rule, **fields: Any) -> dict[str, Any]:
     given here are the English ones)."""
     data = {
         "code": rule.code,
-        "reasons": json.dumps(rule.reasons),
+        "reasons": rule.reasons,
         "outcomes": rule.outcomes,
         "responsible": rule.responsible,
         "active": "on" if rule.active else "",
@@ -483,6 +483,39 @@ def test_a_rule_cannot_decide_an_unknown_outcome(decided, lead):
     assert response.status_code == 200 and b"give_it_to_me" in response.content
     rule.refresh_from_db()
     assert rule.outcomes == before
+
+
+@pytest.mark.parametrize("reasons", [["5"], ["nope_reason"], ["{}"]])
+def test_a_rule_is_usual_only_for_real_reasons(decided, lead, reasons):
+    rule = decided.rule
+    before = list(rule.reasons)
+    response = admin_client(lead).post(
+        reverse("admin:cases_rule_change", args=[rule.pk]), rule_form(rule, reasons=reasons)
+    )
+    assert response.status_code == 200  # the form again, with the error
+    rule.refresh_from_db()
+    assert rule.reasons == before
+
+
+@pytest.mark.parametrize(
+    "text", ["Hello {", "Hello {}", "Hello {order:d}", "{order:>3000000}", "{order!r}", "}"]
+)
+def test_a_canned_reply_the_desk_cannot_fill_is_refused(lead, text):
+    reply = CannedReply.objects.order_by("key").first()
+    data = {"key": reply.key, "active": "on"}
+    for name in ("title", "text"):
+        for suffix in ("en", "zh_hans", "ru"):
+            data[f"{name}_{suffix}"] = getattr(reply, f"{name}_{suffix}") or ""
+    data["text_ru"] = text
+    before = reply.text_ru
+
+    response = admin_client(lead).post(
+        reverse("admin:cases_cannedreply_change", args=[reply.pk]), data
+    )
+
+    assert response.status_code == 200
+    reply.refresh_from_db()
+    assert reply.text_ru == before
 
 
 def test_a_cited_rules_code_cannot_change(decided, lead, nothing_written):

@@ -922,6 +922,63 @@ def test_a_verdict_the_cited_rule_contradicts_is_refused(arbitrator, nothing_wri
     assert refused.value.field == "responsible_party"
 
 
+# --- an order the exchange reports settled (released or cancelled) -----------------------
+
+
+def settled(appeal: Appeal, status: str) -> Appeal:
+    type(appeal.order).objects.filter(pk=appeal.order_id).update(status=status)
+    return Appeal.objects.select_related("order").get(pk=appeal.pk)
+
+
+@pytest.mark.parametrize(
+    ("status", "outcome"),
+    [("released", "release_to_buyer"), ("cancelled", "return_to_seller")],
+)
+def test_the_escrow_of_a_settled_order_never_moves_the_same_way_twice(
+    arbitrator, nothing_written, status, outcome
+):
+    appeal = settled(appeal_in(S.IN_REVIEW, worker=arbitrator), status)
+    with nothing_written(), pytest.raises(InvalidInput) as refused:
+        propose(appeal, arbitrator, outcome=outcome)
+    assert refused.value.field == "outcome"
+    assert appeal.order.external_id in refused.value.message
+
+
+@pytest.mark.parametrize(
+    ("status", "outcome"),
+    [("released", "return_to_seller"), ("cancelled", "release_to_buyer")],
+)
+def test_moving_a_settled_orders_funds_the_other_way_waits_for_four_eyes(
+    arbitrator, status, outcome
+):
+    appeal = settled(appeal_in(S.IN_REVIEW, worker=arbitrator), status)
+    rule = "P2P-5.1" if outcome == "return_to_seller" else "P2P-1.1"
+    party = "buyer" if outcome == "return_to_seller" else "seller"
+
+    verdict = propose(appeal, arbitrator, outcome=outcome, rule_code=rule, responsible_party=party)
+
+    assert verdict.state == Verdict.State.PENDING
+    assert not OutboxEvent.objects.filter(appeal=appeal, type="verdict.issued").exists()
+
+
+def test_closing_a_settled_order_with_no_fund_movement_needs_no_second_pair_of_eyes(arbitrator):
+    appeal = settled(appeal_in(S.IN_REVIEW, worker=arbitrator), "released")
+    verdict = propose(appeal, arbitrator, outcome="no_action")
+    assert verdict.state == Verdict.State.EFFECTIVE
+
+
+def test_an_order_settled_while_its_verdict_waited_is_not_moved_again(
+    arbitrator, senior, nothing_written
+):
+    appeal = appeal_in(S.IN_REVIEW, worker=arbitrator, order=OrderFactory(large=True))
+    verdict = propose(appeal, arbitrator)  # release, above four-eyes: pending
+    settled(appeal, "released")  # the seller released on the exchange meanwhile
+
+    with nothing_written(), pytest.raises(Conflict):
+        lifecycle.verdict_approve(verdict_id=verdict.pk, actor=senior)
+    assert Verdict.objects.get(pk=verdict.pk).state == Verdict.State.PENDING
+
+
 def test_only_the_assignee_decides_a_case_in_review(arbitrator, arbitrator2, nothing_written):
     appeal = appeal_in(S.IN_REVIEW, worker=arbitrator)
     with nothing_written(), pytest.raises(NotAllowed):

@@ -950,6 +950,19 @@ def test_an_oversized_upload_on_the_page_says_so(client, arbitrator, nothing_wri
     assert "larger than 10 MiB" in response.content.decode()
 
 
+@pytest.mark.parametrize("length", ["abc", "1e9", "-"])
+def test_a_malformed_content_length_is_a_400(client, arbitrator, nothing_written, length):
+    appeal = appeal_in(S.IN_REVIEW, worker=arbitrator)
+    client.force_login(arbitrator)
+
+    with nothing_written():
+        response = client.post(
+            url("case_upload", appeal), {"party": "buyer"}, CONTENT_LENGTH=length
+        )
+
+    assert response.status_code == 400
+
+
 def test_after_late_evidence_the_page_offers_a_send_back_that_works(client, arbitrator, senior):
     """Approve is withheld once evidence came in after the proposal; Send back, the way
     forward, is offered with its comment box, and it goes through from the page."""

@@ -666,3 +666,15 @@ def test_a_chat_search_is_not_served_from_the_cache(client, arbitrator):
     client.get(url)
     response = client.get(url, {"q": "hello 3"})
     assert [line.message.text for line in response.context["chat"]] == ["hello 3"]
+
+
+def test_a_broken_canned_reply_in_the_database_does_not_break_the_page(client, arbitrator):
+    from cases.models import CannedReply
+
+    CannedReply.objects.update(text_en="Hello {", text_zh_hans="{order:>3000000}", text_ru="{}")
+    appeal = appeal_in("in_review", worker=arbitrator)
+
+    response = get_page(client, arbitrator, appeal)
+
+    assert response.status_code == 200
+    assert len(response.content) < 1_000_000

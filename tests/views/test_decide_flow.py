@@ -142,6 +142,40 @@ def test_the_check_refuses_a_verdict_its_rule_contradicts(client, arbitrator, no
     assert Appeal.objects.get(pk=appeal.pk).status == S.IN_REVIEW
 
 
+def test_the_check_refuses_moving_a_settled_orders_escrow_again(
+    client, arbitrator, nothing_written
+):
+    appeal = appeal_in(S.IN_REVIEW, worker=arbitrator)
+    type(appeal.order).objects.filter(pk=appeal.order_id).update(status="released")
+    client.force_login(arbitrator)
+
+    with nothing_written():
+        response = client.post(check_url(appeal), verdict_data(appeal))
+
+    assert response.status_code == 400
+    errors = re.search(
+        r'data-test="verdict-check-errors">(.*?)</div>', response.content.decode(), re.S
+    )
+    assert errors and "cannot be released again" in errors.group(1)
+
+
+def test_the_no_js_confirmation_page_is_refused_to_who_may_not_decide(
+    client, arbitrator, arbitrator2, nothing_written
+):
+    appeal = appeal_in(S.IN_REVIEW, worker=arbitrator2)
+    client.force_login(arbitrator)
+
+    with nothing_written():
+        response = client.post(verdict_url(appeal), verdict_data(appeal, confirm=""))
+
+    assert response.status_code == 403
+    assert 'name="confirm" value="1"' not in response.content.decode()
+    # The one who may decide does get the confirmation page.
+    client.force_login(arbitrator2)
+    page = client.post(verdict_url(appeal), verdict_data(appeal, confirm=""))
+    assert page.status_code == 200 and 'name="confirm" value="1"' in page.content.decode()
+
+
 def test_the_check_of_a_stale_page_says_what_changed(client, arbitrator, senior, nothing_written):
     appeal = appeal_in(S.IN_REVIEW, worker=arbitrator)
     data = verdict_data(appeal)

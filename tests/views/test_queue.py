@@ -60,8 +60,10 @@ def appeal(
     external_id: str | None = None,
     buyer: Any = None,
     seller: Any = None,
+    answered: bool = True,
 ) -> Appeal:
-    """An open appeal whose queue columns are exactly these (through appeal_open)."""
+    """An open appeal whose queue columns are exactly these (through appeal_open), its
+    first response given unless `answered` is False."""
     fields: dict[str, Any] = {}
     if external_id:
         fields["external_id"] = external_id
@@ -81,13 +83,18 @@ def appeal(
             sent_at=last_message,
             text="Any news?",
         )
-    return lifecycle.appeal_open(
+    opened = lifecycle.appeal_open(
         order=order,
         opened_by="buyer",
         reason=reason,
         description=description,
         at=at or datetime.now(UTC),
     )
+    if answered:
+        # The desk answered in time: the row's clock is the resolution deadline alone.
+        Appeal.objects.filter(pk=opened.pk).update(first_response_at=opened.created_at)
+        opened.refresh_from_db()
+    return opened
 
 
 def ids(response: Any) -> list[int]:
@@ -755,3 +762,35 @@ def test_the_partial_indexes_cover_exactly_the_default_statuses():
     ((lookup, statuses),) = ACTIVE.children
     assert lookup == "status__in"
     assert set(statuses) == set(queue_selectors.ACTIVE_STATUSES)
+
+
+# --- the first response the desk owes -----------------------------------------------------
+
+
+def test_a_missed_first_response_shows_on_the_row_and_in_the_overdue_filter(frozen, arbitrator):
+    # Opened two hours ago and never answered: the first response (an hour at most by the
+    # default policy) is late, though the resolution deadline is a day and more away.
+    silent = appeal(at=NOW - timedelta(hours=2), answered=False)
+    answered = appeal(at=NOW - timedelta(hours=2))
+    fresh = appeal(at=NOW - timedelta(minutes=1), answered=False)
+
+    html = get(as_user(arbitrator)).content.decode()
+    rows = {
+        int(m.group(2)): m.group(0)
+        for m in re.finditer(r'<tr class="([^"]*)" data-href="/cases/(\d+)/".*?</tr>', html, re.S)
+    }
+
+    assert 'class="sla-overdue' in rows[silent.pk] and "1st reply" in rows[silent.pk]
+    assert re.search(r'1st reply: <span class="overdue"[^>]*>overdue ', rows[silent.pk])
+    assert "1st reply" not in rows[answered.pk] and "sla-ok" in rows[answered.pk]
+    assert re.search(r'1st reply: <span class="due due-soon"[^>]*>\d+m left', rows[fresh.pk])
+    assert ids(get(as_user(arbitrator), overdue="on")) == [silent.pk]
+
+
+def test_the_floor_counts_a_missed_first_response_as_overdue(frozen, db):
+    from cases.selectors.floor import floor_now
+
+    appeal(at=NOW - timedelta(hours=2), answered=False)
+    appeal(at=NOW - timedelta(hours=2))
+
+    assert floor_now(NOW).overdue == 1
