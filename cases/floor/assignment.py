@@ -26,7 +26,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_noop
 
 from arbitration.exceptions import DomainError
 from cases import lifecycle, roles
@@ -43,7 +43,16 @@ S = Appeal.Status
 # (tests/benchmarks/bench_floor.py): about 14 statements an assignment.
 BATCH = 100
 ASSIGNABLE_ROLES = (roles.Role.ARBITRATOR, roles.Role.SENIOR_ARBITRATOR)
-LIMIT_NOTE = gettext_lazy("Everyone on shift who could take it is at their case limit.")
+# Why nobody takes an appeal: stored on it in English (whatever language the request or
+# tick that assigned it ran in) and shown in each reader's (note_shown).
+LIMIT_NOTE = gettext_noop("Everyone on shift who could take it is at their case limit.")
+NO_SENIOR_NOTE = gettext_noop("No senior arbitrator is on shift (high value or high risk).")
+NOBODY_NOTE = gettext_noop("Nobody who takes cases is on shift.")
+
+
+def note_shown(note: str) -> str:
+    """An appeal's stored `assignment_note` in the reader's language."""
+    return _(note) if note else ""
 
 
 @dataclass
@@ -81,9 +90,7 @@ def choose(appeal: Appeal, floor: list[OnShift]) -> tuple[OnShift | None, str]:
     if senior:
         eligible = [p for p in eligible if p.senior]
     if not eligible:
-        if senior:
-            return None, _("No senior arbitrator is on shift (high value or high risk).")
-        return None, _("Nobody who takes cases is on shift.")
+        return None, NO_SENIOR_NOTE if senior else NOBODY_NOTE
     free = [p for p in eligible if p.free > 0]
     if not free:
         return None, LIMIT_NOTE
@@ -178,7 +185,7 @@ def _assign_batch(
         for appeal in candidates:
             person, why = choose(appeal, floor)
             if person is None:
-                notes.setdefault(str(why), []).append(appeal.pk)
+                notes.setdefault(why, []).append(appeal.pk)
                 continue
             person.open_cases += 1  # tentatively: the next choice sees this one
             chosen.append((appeal, person))
@@ -194,7 +201,7 @@ def _assign_batch(
                 fits.append((appeal.pk, person.user))
             else:
                 # Another tick (or a claim) filled them meanwhile; the next tick retries.
-                notes.setdefault(str(LIMIT_NOTE), []).append(appeal.pk)
+                notes.setdefault(LIMIT_NOTE, []).append(appeal.pk)
         assigned = lifecycle.appeal_assign_many(assignments=fits, by_floor="auto")
         taken = {}
         for appeal_id, user in fits:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases import roles
+from cases.floor.assignment import note_shown
 from cases.floor.incidents import active_incidents
 from cases.floor.schedule import OnShift, roster
 from cases.floor.staff import staff_members
@@ -124,7 +125,7 @@ def floor_now(at: datetime | None = None) -> FloorNow:
         off_shift=len(people) - len(on),
         unassigned=counts["unassigned"],
         no_fit=counts["no_fit"],
-        common_notes=[{"note": row["assignment_note"], "n": row["n"]} for row in notes],
+        common_notes=[{"note": note_shown(row["assignment_note"]), "n": row["n"]} for row in notes],
         overdue=counts["overdue"],
         overdue_rows=_appeal_rows(overdue, "resolution_due_at"),
         breaching=counts["breaching"],

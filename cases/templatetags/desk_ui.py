@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from arbitration.formatting import compact_duration, under_a_minute
 from cases import notifications, roles
+from cases.floor.assignment import note_shown
 from cases.floor.schedule import my_shift
 from cases.models import Appeal, VerdictReview
 
@@ -234,7 +235,7 @@ def _queue_row(a: Any, now: datetime, me: int, can_bulk: bool, words: dict[str, 
     else:
         who = f'<span class="muted">{e(words["unassigned"])}</span>'
         if a.assignment_note:
-            note = e(a.assignment_note)
+            note = e(note_shown(a.assignment_note))
             who += f'<div class="sub muted assignment-note clip" title="{note}">{note}</div>'
     cells.append(f'<td class="col-assignee">{who}</td>')
     cells.append(

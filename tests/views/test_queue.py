@@ -794,3 +794,17 @@ def test_the_floor_counts_a_missed_first_response_as_overdue(frozen, db):
     appeal(at=NOW - timedelta(hours=2))
 
     assert floor_now(NOW).overdue == 1
+
+
+def test_why_nobody_took_a_case_is_shown_in_the_readers_language(arbitrator):
+    from cases.floor.assignment import LIMIT_NOTE
+    from cases.models import StaffProfile
+
+    unassigned = appeal()
+    Appeal.objects.filter(pk=unassigned.pk).update(assignment_note=LIMIT_NOTE)
+    StaffProfile.objects.update_or_create(user=arbitrator, defaults={"language": "ru"})
+
+    html = get(as_user(arbitrator)).content.decode()
+
+    assert LIMIT_NOTE not in html
+    assert "Все на смене, кто мог бы взять дело, достигли своего лимита." in html
