@@ -131,7 +131,8 @@ def _flush_the_status_counts_last() -> None:
     for every appeal that was there, and the next test on this worker would count from
     there. The counts are emptied once more after everything else. (PostgreSQL flushes
     with TRUNCATE, which fires no row or statement trigger.)"""
-    from django.db.backends.sqlite3.operations import DatabaseOperations
+    # Through the backend's base module: importing sqlite3.operations first is circular.
+    from django.db.backends.sqlite3.base import DatabaseOperations
 
     original = DatabaseOperations.sql_flush
 
