@@ -232,30 +232,35 @@ class NoteAdmin(ReadOnlyAdmin):
     list_select_related = ("author",)
 
 
+def _ticks(choices: Any, label: str, help_text: str) -> forms.MultipleChoiceField:
+    """A JSON list field edited as ticked boxes of known values (free JSON let a lead save
+    `5` as a rule's reasons and take every case page down)."""
+    return forms.MultipleChoiceField(
+        choices=choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=label,
+        help_text=help_text,
+    )
+
+
 class RuleForm(forms.ModelForm):
-    # Ticked boxes, stored as JSON lists: the reasons the verdict form offers the rule
-    # first for, and what Rule.verdict_conflict reads. (Free JSON let a lead save `5` and
-    # take every case page down.)
-    reasons = forms.MultipleChoiceField(
-        choices=Appeal.Reason.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        label=_("Usual for these reasons"),
-        help_text=_("The verdict form offers the rule first on appeals with these reasons."),
+    # The reasons the verdict form offers the rule first for, and what
+    # Rule.verdict_conflict reads.
+    reasons = _ticks(
+        Appeal.Reason.choices,
+        _("Usual for these reasons"),
+        _("The verdict form offers the rule first on appeals with these reasons."),
     )
-    outcomes = forms.MultipleChoiceField(
-        choices=Verdict.Outcome.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        label=_("Outcomes it decides"),
-        help_text=_("A verdict citing the rule must have one of these (none ticked: any)."),
+    outcomes = _ticks(
+        Verdict.Outcome.choices,
+        _("Outcomes it decides"),
+        _("A verdict citing the rule must have one of these (none ticked: any)."),
     )
-    responsible = forms.MultipleChoiceField(
-        choices=Verdict.ResponsibleParty.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        label=_("Responsible parties"),
-        help_text=_("A verdict citing the rule names one of these (none ticked: any)."),
+    responsible = _ticks(
+        Verdict.ResponsibleParty.choices,
+        _("Responsible parties"),
+        _("A verdict citing the rule names one of these (none ticked: any)."),
     )
 
     class Meta:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +14,7 @@ from arbitration.db import require_transaction
 from arbitration.exceptions import InvalidInput
 from cases import roles
 from cases.audit import audit_record
+from cases.languages import party_ui_language
 from cases.models import Appeal, DeskMessage, Party
 from cases.outbox import event_emit
 
@@ -58,6 +60,27 @@ def desk_message_send(
         after={"party": party, "kind": kind, "language": language, "text": text},
     )
     return message
+
+
+def desk_tell_both(
+    *,
+    appeal: Appeal,
+    actor: AbstractBaseUser | None,
+    kind: str,
+    text_for: Callable[[str, str], str],
+) -> None:
+    """Tell each party something in its own language (the party's, if the desk writes
+    it): `text_for(side, language)` writes it, desk_message_send sends it."""
+    for side in Party.values:
+        language = party_ui_language(appeal.order.party(side).language)
+        desk_message_send(
+            appeal=appeal,
+            actor=actor,
+            party=side,
+            kind=kind,
+            text=text_for(side, language),
+            language=language,
+        )
 
 
 def party_message_send(

@@ -13,14 +13,13 @@ from arbitration.exceptions import InvalidInput
 from cases import roles
 from cases.audit import audit_record
 from cases.explanations import review_explain
-from cases.languages import party_ui_language
 from cases.models import DeskMessage, Party, Verdict, VerdictReview
 from cases.outbox import event_emit
 
 from . import guards
 from .four_eyes import four_eyes_required
 from .locks import lock_appeal, lock_review
-from .messages import desk_message_send
+from .messages import desk_tell_both
 from .transitions import Actor
 
 
@@ -153,17 +152,12 @@ def review_decide(
 def _tell_parties(review: VerdictReview, actor: AbstractBaseUser) -> None:
     """Each party is told what the review decided, in its language: a desk message (the
     case's chat shows it) and its party.message event, in the review's transaction."""
-    appeal = review.appeal
-    for side in Party.values:
-        language = party_ui_language(appeal.order.party(side).language)
-        desk_message_send(
-            appeal=appeal,
-            actor=actor,
-            party=side,
-            kind=DeskMessage.Kind.VERDICT,
-            text=review_explain(review, language),
-            language=language,
-        )
+    desk_tell_both(
+        appeal=review.appeal,
+        actor=actor,
+        kind=DeskMessage.Kind.VERDICT,
+        text_for=lambda _side, language: review_explain(review, language),
+    )
 
 
 def _emit_reversed(review: VerdictReview) -> None:

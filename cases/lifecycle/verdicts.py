@@ -15,14 +15,12 @@ from arbitration.exceptions import Conflict, InvalidInput
 from cases import roles
 from cases.audit import audit_record
 from cases.explanations import verdict_explain
-from cases.languages import party_ui_language
 from cases.models import (
     AccountAction,
     Appeal,
     DeskMessage,
     Notification,
     Order,
-    Party,
     Rule,
     Verdict,
 )
@@ -33,7 +31,7 @@ from . import guards
 from .accounts import account_action_refusal, account_action_take
 from .four_eyes import four_eyes_required
 from .locks import lock_appeal, lock_verdict
-from .messages import desk_message_send
+from .messages import desk_tell_both
 from .transitions import Actor, transition
 
 S = Appeal.Status
@@ -351,16 +349,12 @@ def _take_effect(appeal: Appeal, verdict: Verdict, *, actor: AbstractBaseUser) -
     )
     # Each party is told the outcome and why, in its language (a party.message event, and
     # the line the case's chat shows as the desk's to that party).
-    for side in Party.values:
-        language = party_ui_language(order.party(side).language)
-        desk_message_send(
-            appeal=appeal,
-            actor=actor,
-            party=side,
-            kind=DeskMessage.Kind.VERDICT,
-            text=verdict_explain(verdict, side, language),
-            language=language,
-        )
+    desk_tell_both(
+        appeal=appeal,
+        actor=actor,
+        kind=DeskMessage.Kind.VERDICT,
+        text_for=lambda side, language: verdict_explain(verdict, side, language),
+    )
     if verdict.proposed_action:
         for trader in verdict.responsible_traders():
             account_action_take(
