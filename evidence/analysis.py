@@ -226,6 +226,16 @@ def suspicious_accounts(*, weeks: Weeks, code: str | None = None) -> QuerySet:
     return rows.order_by("-score", "-held", "-flagged", "trader_id")
 
 
+def trader_codes(*, trader_id: int, weeks: Weeks) -> dict[str, int]:
+    """{code: flagged appeals} of one trader in the range (the report's reason)."""
+    return dict(
+        RiskFinding.objects.filter(_in("opened_at", weeks), trader_id=trader_id)
+        .values("code")
+        .annotate(n=Count("appeal", distinct=True))
+        .values_list("code", "n")
+    )
+
+
 def row_codes(row: dict[str, Any]) -> list[str]:
     """The codes a ranking row carries, from its flags."""
     return [c for i, c in enumerate(WEIGHTS) if row.get(f"has_{i}")]

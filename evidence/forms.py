@@ -73,3 +73,14 @@ class CasesForm(RangeForm):
             monday = week - timedelta(days=week.weekday())
             data["range"] = Weeks(first=monday, count=1)
         return data
+
+
+class ReportForm(forms.Form):
+    """The report button's hidden fields: the range the ranking showed."""
+
+    weeks = forms.IntegerField(min_value=1, max_value=MAX_WEEKS, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        data["range"] = Weeks.ending_now(data.get("weeks") or DEFAULT_WEEKS)
+        return data

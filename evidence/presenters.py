@@ -200,6 +200,22 @@ def loophole_rows(groups: list[dict[str, Any]], weeks: Weeks, min_sample: int) -
     ]
 
 
+def report_reason(codes: dict[str, int], weeks: Weeks) -> str:
+    """The restriction proposal's reason, in English like every stored reason: what the
+    ranking showed."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        found = ", ".join(
+            f"{code_label(c)} ({n})"
+            for c, n in sorted(codes.items(), key=lambda kv: -WEIGHTS.get(kv[0], 0))
+        )
+        return _(
+            "Reported from the suspicious-accounts ranking (%(weeks)s weeks from %(first)s): "
+            "%(found)s."
+        ) % {"weeks": weeks.count, "first": weeks.first, "found": found or _("no signal")}
+
+
 # --- CSV ----------------------------------------------------------------------------------
 
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).

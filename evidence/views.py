@@ -15,24 +15,32 @@ import csv
 from collections.abc import Iterator
 from typing import Any
 
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
+from arbitration.exceptions import DomainError
 from arbitration.permissions import metrics_required
-from cases import roles
+from cases import lifecycle
+from cases.models import AccountRestriction, Trader
 
 from . import analysis, presenters
-from .forms import CasesForm, LoopholeForm, RangeForm
+from .forms import CasesForm, LoopholeForm, RangeForm, ReportForm
 
 ACCOUNTS_PER_PAGE = 25
 CASES_PER_PAGE = 50
 
 
 def may_report(user: Any) -> bool:
-    """Risk analysts and team leads report suspicious accounts; auditors only read."""
-    return bool(roles.user_roles(user) & {roles.Role.RISK_ANALYST, roles.Role.TEAM_LEAD})
+    """Whoever may propose a restriction (cases.lifecycle's guard: risk analysts, seniors,
+    team leads) gets the report button; auditors only read."""
+    return bool(lifecycle.can_propose_restriction(user))
 
 
 def _invalid(request: HttpRequest, template: str, form: Any, page: str) -> HttpResponse:
@@ -212,3 +220,41 @@ def cases(request: HttpRequest) -> HttpResponse:
         "page_query": _without_page(request),
     }
     return render(request, "evidence/cases.html", context)
+
+
+@metrics_required
+@require_POST
+def report(request: HttpRequest, trader_id: int) -> HttpResponse:
+    """One click on a ranking row: propose restricting the account's P2P trading, with the
+    account's signals in the range as the reason; a team lead approves or rejects it
+    (cases.lifecycle.restriction_propose, whose guard refuses auditors)."""
+    trader = get_object_or_404(Trader, pk=trader_id)
+    form = ReportForm(request.POST)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        back = reverse("evidence:accounts")
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        return redirect(back)
+    weeks = form.cleaned_data["range"]
+    reason = presenters.report_reason(
+        analysis.trader_codes(trader_id=trader.pk, weeks=weeks), weeks
+    )
+    try:
+        lifecycle.restriction_propose(
+            actor=request.user,
+            trader=trader,
+            functions=[AccountRestriction.Function.P2P],
+            reason=reason,
+        )
+    except DomainError as refusal:
+        if refusal.status == 403:
+            raise PermissionDenied(refusal.message) from None
+        messages.error(request, refusal.message)
+        return redirect(back)
+    messages.success(
+        request,
+        _("Restricting %(trader)s's P2P trading is proposed; a team lead decides.")
+        % {"trader": trader.external_id},
+    )
+    return redirect(back)

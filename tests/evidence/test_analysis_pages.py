@@ -551,3 +551,60 @@ def test_overview_costs_a_bounded_number_of_queries(client, lead, django_assert_
     client.get(reverse("evidence:overview"))
     with django_assert_max_num_queries(6):
         client.get(reverse("evidence:overview"))
+
+
+# --- reporting an account -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["risk_analyst", "team_lead"])
+def test_analysts_and_leads_report_an_account_in_one_click(client, suspects, role):
+    from cases.models import AccountRestriction
+
+    worst, *_ = suspects
+    client.force_login(staff_user(role))
+    page = client.get(reverse("evidence:accounts"))
+    url = reverse("evidence:report", args=[worst.pk])
+    assert url.encode() in page.content
+    response = client.post(url, {"weeks": 12, "next": reverse("evidence:accounts")})
+    assert response.status_code == 302 and response["Location"] == reverse("evidence:accounts")
+    proposal = AccountRestriction.objects.get(trader=worst)
+    assert proposal.state == AccountRestriction.State.PROPOSED and proposal.p2p
+    assert not proposal.withdrawal and not proposal.login
+    assert "Duplicate voucher (1)" in proposal.reason and "Linked accounts (1)" in proposal.reason
+    worst.refresh_from_db()
+    assert not worst.is_restricted()  # nothing switched off until a lead approves
+
+
+def test_auditors_get_no_report_button_and_their_post_is_refused(client, suspects, auditor):
+    from cases.models import AccountRestriction
+
+    worst, *_ = suspects
+    client.force_login(auditor)
+    url = reverse("evidence:report", args=[worst.pk])
+    assert url.encode() not in client.get(reverse("evidence:accounts")).content
+    assert client.post(url, {"weeks": 12}).status_code == 403
+    assert not AccountRestriction.objects.exists()
+
+
+def test_a_report_is_post_only_refuses_arbitrators_and_bad_input(client, suspects, risk_analyst):
+    from cases.models import AccountRestriction
+
+    worst, *_ = suspects
+    url = reverse("evidence:report", args=[worst.pk])
+    client.force_login(staff_user("arbitrator"))
+    assert client.post(url, {"weeks": 12}).status_code == 403
+    client.force_login(risk_analyst)
+    assert client.get(url).status_code == 405
+    assert client.post(reverse("evidence:report", args=[999_999])).status_code == 404
+    response = client.post(url, {"weeks": "0", "next": "https://evil.example/"})
+    assert response.status_code == 302 and response["Location"] == reverse("evidence:accounts")
+    assert not AccountRestriction.objects.exists()
+
+
+def test_the_report_needs_the_csrf_token(suspects, risk_analyst):
+    from django.test import Client
+
+    worst, *_ = suspects
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(risk_analyst)
+    assert client.post(reverse("evidence:report", args=[worst.pk])).status_code == 403
