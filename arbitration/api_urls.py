@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from analytics.api import DailyMetricsView
-from cases import api, api_floor
+from cases import api, api_floor, api_traders
 from evidence.api import EvidenceView
 
 urlpatterns = [
@@ -13,6 +13,22 @@ urlpatterns = [
     path("orders/<str:external_id>/", api.OrderDetailView.as_view(), name="order-detail"),
     path("orders/<str:external_id>/chat/", api.ChatView.as_view(), name="order-chat"),
     path("traders/<str:external_id>/signals/", api.SignalsView.as_view(), name="trader-signals"),
+    # v1.1, traders and account restrictions.
+    path(
+        "traders/<str:external_id>/",
+        api_traders.TraderDetailView.as_view(),
+        name="trader-detail",
+    ),
+    path(
+        "traders/<str:external_id>/restrictions/",
+        api_traders.RestrictionListView.as_view(),
+        name="trader-restrictions",
+    ),
+    path(
+        "traders/<str:external_id>/restrictions/<int:pk>/lift/",
+        api_traders.RestrictionLiftView.as_view(),
+        name="trader-restriction-lift",
+    ),
     path("appeals/", api.AppealListView.as_view(), name="appeal-list"),
     path("appeals/<int:pk>/", api.AppealDetailView.as_view(), name="appeal-detail"),
     path("appeals/<int:pk>/cancel/", api.AppealCancelView.as_view(), name="appeal-cancel"),

@@ -170,3 +170,11 @@ class WorksAppeals(StaffOnly):
 
     writers = roles.WORK
     refusal = gettext_lazy("Only arbitrators, seniors and team leads act on appeals.")
+
+
+class RestrictsAccounts(StaffOnly):
+    """A trader and their account restrictions: every desk role reads; seniors and team
+    leads restrict and lift (cases.lifecycle asks again). Service accounts get 403."""
+
+    writers = roles.RESTRICT
+    refusal = gettext_lazy("Only senior arbitrators and team leads restrict accounts.")

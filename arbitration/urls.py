@@ -48,6 +48,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", api_docs, name="api-docs"),
     path("dashboard/", include("analytics.urls")),
+    path("risk/", include("evidence.urls")),
     path("", include("cases.urls")),
 ]
 

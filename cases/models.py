@@ -88,7 +88,9 @@ class Trader(models.Model):
     country = models.CharField(max_length=2, blank=True)
     language = models.CharField(max_length=16, blank=True)
     registered_at = models.DateTimeField(null=True, blank=True)
-    # Restrictions are set only by account actions (cases.services.account_action_take).
+    # A summary of the active AccountRestriction rows, rewritten only by cases.lifecycle
+    # (accounts.py) under this row's lock: frozen when every function is off with no end;
+    # the latest end of an active P2P restriction that has one.
     p2p_restricted_until = models.DateTimeField(null=True, blank=True)
     frozen = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -101,8 +103,9 @@ class Trader(models.Model):
         return f"{self.display_name} ({self.external_id})"
 
     def is_restricted(self, at: datetime | None = None) -> bool:
-        at = at or timezone.now()
-        return self.frozen or bool(self.p2p_restricted_until and self.p2p_restricted_until > at)
+        """Whether any of the account's functions is switched off at `at`: an active
+        AccountRestriction (a verdict's P2P restriction or freeze is one too)."""
+        return self.restrictions.filter(AccountRestriction.active_q(at)).exists()
 
 
 class AccountSignal(models.Model):
@@ -752,6 +755,163 @@ class AccountAction(models.Model):
         return gettext(self.VERDICT_REASON) % shipped.groupdict() if shipped else self.reason
 
 
+class AccountRestriction(models.Model):
+    """Some of a trader's functions (withdrawals, P2P trading, login) switched off, from
+    the moment it takes effect until `until` (or until lifted).
+
+    The one record of what an account may not do: a senior's or lead's restriction, a
+    risk analyst's proposal once a team lead approves it, and a verdict's P2P restriction
+    or freeze (an AccountAction, linked by `action`) alike. `Trader.frozen` and
+    `Trader.p2p_restricted_until` are a summary of the active rows, rewritten under the
+    trader's lock by cases.lifecycle whenever one starts or is lifted.
+
+    A proposal is a row in state `proposed` that nothing reads as in force; approving it
+    moves it to `imposed` once (the row lock and the state check), rejecting it to
+    `rejected` for good. The functions are three booleans, not a list, so the database
+    itself refuses a restriction of nothing and every function is indexable.
+    """
+
+    class Function(models.TextChoices):
+        WITHDRAWAL = "withdrawal", _("Withdrawals")
+        P2P = "p2p", _("P2P trading")
+        LOGIN = "login", _("Login")
+
+    class State(models.TextChoices):
+        PROPOSED = "proposed", _("Proposed")
+        IMPOSED = "imposed", _("Imposed")
+        REJECTED = "rejected", _("Rejected")
+
+    trader = models.ForeignKey(Trader, on_delete=models.PROTECT, related_name="restrictions")
+    withdrawal = models.BooleanField(default=False)
+    p2p = models.BooleanField(default=False)
+    login = models.BooleanField(default=False)
+    reason = models.TextField()
+    until = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices)
+    # Whoever added it (in force at once) or proposed it (a lead decides).
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    proposal = models.BooleanField(default=False)
+    appeal = models.ForeignKey(
+        "Appeal", on_delete=models.PROTECT, null=True, blank=True, related_name="restrictions"
+    )
+    # The verdict's account action this restriction carries out, if any.
+    action = models.OneToOneField(
+        "AccountAction",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="restriction",
+    )
+    # Who made it take effect (the adder, or the approving lead) or rejected it, and when.
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    lift_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("restrict_account", "Can restrict and lift a trader's account functions"),
+            ("propose_restriction", "Can propose an account restriction"),
+            ("decide_restriction", "Can approve or reject a proposed account restriction"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(withdrawal=True) | Q(p2p=True) | Q(login=True),
+                name="restriction_has_functions",
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="restriction_has_reason"),
+            models.CheckConstraint(
+                condition=Q(state__in=["proposed", "imposed", "rejected"]),
+                name="restriction_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(until__isnull=True) | Q(until__gt=models.F("created_at")),
+                name="restriction_ends_after_start",
+            ),
+            # Proposed: undecided. Imposed or rejected: someone decided, at some moment.
+            models.CheckConstraint(
+                condition=Q(state="proposed", decided_by__isnull=True, decided_at__isnull=True)
+                | (
+                    Q(state__in=["imposed", "rejected"])
+                    & Q(decided_by__isnull=False, decided_at__isnull=False)
+                ),
+                name="restriction_decided",
+            ),
+            # Only a proposal waits or is rejected; a direct one is imposed by its author.
+            models.CheckConstraint(
+                condition=Q(proposal=True) | Q(state="imposed", decided_by=models.F("created_by")),
+                name="restriction_direct_imposed",
+            ),
+            # Four-eyes: nobody approves their own proposal.
+            models.CheckConstraint(
+                condition=~Q(proposal=True, state="imposed")
+                | ~Q(decided_by=models.F("created_by")),
+                name="restriction_four_eyes",
+            ),
+            # Lifted: only what was in force, by someone, when, and why.
+            models.CheckConstraint(
+                condition=Q(lifted_at__isnull=True, lifted_by__isnull=True, lift_reason="")
+                | (
+                    Q(state="imposed", lifted_at__isnull=False, lifted_by__isnull=False)
+                    & ~Q(lift_reason="")
+                ),
+                name="restriction_lifted_complete",
+            ),
+        ]
+        indexes = [
+            # The trader page and the flag summary read a trader's rows newest first.
+            models.Index(fields=["trader", "-created_at"], name="restriction_trader"),
+            # The team leads' list of proposals waiting.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(state="proposed"),
+                name="restriction_waiting",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{'+'.join(self.functions)} on {self.trader_id}"
+
+    @property
+    def functions(self) -> list[str]:
+        """The functions switched off, in the contract's order."""
+        return [f for f in self.Function.values if getattr(self, f)]
+
+    @property
+    def function_labels(self) -> list[str]:
+        return [str(self.Function(f).label) for f in self.functions]
+
+    @staticmethod
+    def active_q(at: datetime | None = None, prefix: str = "") -> Q:
+        """In force at `at`: imposed, not lifted, and with no end or an end after `at`."""
+        at = at or timezone.now()
+        return Q(**{f"{prefix}state": "imposed", f"{prefix}lifted_at__isnull": True}) & (
+            Q(**{f"{prefix}until__isnull": True}) | Q(**{f"{prefix}until__gt": at})
+        )
+
+    def is_active(self, at: datetime | None = None) -> bool:
+        at = at or timezone.now()
+        return (
+            self.state == self.State.IMPOSED
+            and self.lifted_at is None
+            and (self.until is None or self.until > at)
+        )
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.state == self.State.PROPOSED
+
+
 class OutboxEvent(models.Model):
     """An event for webhook subscribers, written in the same transaction as its cause."""
 
@@ -1384,6 +1544,7 @@ class Notification(models.Model):
         EVIDENCE_ARRIVED = "evidence_arrived", _("Evidence arrived")
         DEADLINE_SOON = "deadline_soon", _("Deadline within the hour")
         DEADLINE_MISSED = "deadline_missed", _("Evidence deadline missed")
+        RESTRICTION_PROPOSED = "restriction_proposed", _("Restriction waiting for your approval")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -107,6 +107,10 @@ def render(n: Notification) -> str:
             "party": party,
             "appeal": number,
         }
+    if n.kind == K.RESTRICTION_PROPOSED:
+        return _("A restriction of %(trader)s's account waits for your approval.") % {
+            "trader": d.get("trader", "")
+        }
     return n.get_kind_display()
 
 

@@ -34,6 +34,11 @@ APPROVE = "cases.approve_verdict"
 VIEW_METRICS = "cases.view_metrics"
 # Team leads run the floor: staff, rotas, SLA policies, the escalation matrix, incidents.
 MANAGE_FLOOR = "cases.manage_floor"
+# Account restrictions (declared on AccountRestriction.Meta): seniors and leads restrict
+# and lift; risk analysts (and they) propose; team leads approve or reject a proposal.
+RESTRICT = "cases.restrict_account"
+PROPOSE_RESTRICTION = "cases.propose_restriction"
+DECIDE_RESTRICTION = "cases.decide_restriction"
 
 # What every desk role reads: the cases and the rulebook. Not the audit log of the whole
 # desk, not the outbox, and never the webhook subscribers (their signing secrets) or the
@@ -51,6 +56,7 @@ READ_CASES = [
     "cases.view_verdict",
     "cases.view_verdictreview",
     "cases.view_accountaction",
+    "cases.view_accountrestriction",
     "cases.view_cannedreply",
     "cases.view_penaltyrule",
     "cases.view_watchkeyword",
@@ -69,7 +75,7 @@ READ_CASES = [
 READ_HISTORY = ["cases.view_auditentry", "cases.view_outboxevent", "analytics.view_dailymetric"]
 
 _ARBITRATOR = [*READ_CASES, WORK]
-_SENIOR = [*_ARBITRATOR, ASSIGN, HANDLE_ESCALATION, APPROVE]
+_SENIOR = [*_ARBITRATOR, ASSIGN, HANDLE_ESCALATION, APPROVE, RESTRICT, PROPOSE_RESTRICTION]
 
 # Every permission of every role, listed: a new model is visible to nobody until it is
 # added here (and to a migration that applies the list, see 0009_explicit_permissions).
@@ -79,6 +85,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.TEAM_LEAD: [
         *_SENIOR,
         MANAGE_FLOOR,
+        DECIDE_RESTRICTION,
         *READ_HISTORY,
         VIEW_METRICS,
         # The rulebook and the desk's tools.
@@ -106,7 +113,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "cases.change_webhooksubscriber",
         "cases.view_webhookdelivery",
     ],
-    Role.RISK_ANALYST: [*READ_CASES, VIEW_METRICS],
+    Role.RISK_ANALYST: [*READ_CASES, VIEW_METRICS, PROPOSE_RESTRICTION],
     Role.AUDITOR: [*READ_CASES, *READ_HISTORY, VIEW_METRICS],
 }
 

@@ -66,3 +66,43 @@ class Evidence(models.Model):
     @property
     def is_image(self) -> bool:
         return self.content_type.startswith("image/")
+
+
+class RiskFinding(models.Model):
+    """One risk signal of an appeal, as a row: the analysts' pages count, rank and chart
+    findings over a million appeals with GROUP BY on indexed columns, which the JSON list
+    on the appeal (Appeal.risk_signals, what the case page and the API show) cannot give.
+
+    Derived data: evidence.risk.risk_assess replaces an appeal's rows in the transaction
+    that stores its score, so the rows always match the stored signals. A signal that
+    concerns both parties is a row for each."""
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="risk_findings")
+    code = models.CharField(max_length=48)
+    # The party the finding concerns and that party's account: the suspect it points at.
+    side = models.CharField(max_length=8, choices=Party.choices)
+    trader = models.ForeignKey(
+        "cases.Trader", on_delete=models.CASCADE, related_name="risk_findings"
+    )
+    # The appeal's created_at, copied: weekly trends and rankings read a bounded range of
+    # it without joining the appeals.
+    opened_at = models.DateTimeField()
+    found_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appeal", "code", "trader"], name="risk_finding_unique"
+            ),
+        ]
+        indexes = [
+            # Fraud-pattern trends: each code per week over a bounded range.
+            models.Index(fields=["opened_at", "code"], name="risk_finding_opened_code"),
+            # Suspicious accounts: a trader's findings (the ranking groups by trader over
+            # the range; the detail rows read one page of traders).
+            models.Index(fields=["trader", "opened_at"], name="risk_finding_trader"),
+            models.Index(fields=["code", "opened_at"], name="risk_finding_code_opened"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} on appeal #{self.appeal_id} ({self.side})"

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import translation
 from django.utils.translation import gettext, gettext_lazy, gettext_noop
@@ -25,9 +26,30 @@ from cases.models import (
     appellant_won,
 )
 
-from .models import Evidence
+from .models import Evidence, RiskFinding
 
-# What each finding adds to the score; the score is capped at 100.
+# What each finding adds to the score; the score is capped at 100. A code counts once
+# per appeal however often it is found: the score says how many kinds of evidence point
+# at fraud, not how loud one of them is. The weights, and why (the analysts' overview page
+# shows the same, from MEANINGS):
+#
+# duplicate_voucher 40: the same file, or a near-identical image, on another order. A
+#   voucher is proof of one payment; shown twice, one of the two payments did not happen.
+#   The strongest single sign of a fake receipt, so alone it nearly reaches the senior
+#   threshold (SENIOR_RISK_SCORE 70) with one more finding.
+# linked_accounts 30: the parties, or a party and other accounts, share a device, IP,
+#   e-mail or payment account. One person behind many accounts is the pattern behind
+#   wash trades and recycled disputes; households and shared Wi-Fi make it weaker than
+#   a recycled voucher.
+# payer_name_mismatch 25: the voucher's payer is not the buyer's KYC name: triangulation
+#   fraud (a third party's money), or a family member paying, which the rules refuse too.
+# off_platform_contact 15: the chat pushes to move off the platform (phone numbers,
+#   messenger handles). Common in scams, but also in honest impatience: weak alone.
+# repeat_appellant 15: the appellant opened REPEAT_APPEALS earlier appeals or lost
+#   REPEAT_LOSSES: a habit, not proof about this case.
+#
+# A code added by another finder adds its weight here, its label to LABELS and its
+# meaning to MEANINGS; the analysts' pages read all three and list no code themselves.
 WEIGHTS = {
     "duplicate_voucher": 40,
     "linked_accounts": 30,
@@ -42,6 +64,26 @@ LABELS = {
     "payer_name_mismatch": gettext_lazy("Payer name mismatch"),
     "off_platform_contact": gettext_lazy("Off-platform contact"),
     "repeat_appellant": gettext_lazy("Repeat appellant"),
+}
+# What each code means, for the weights table on the analysts' overview.
+MEANINGS = {
+    "duplicate_voucher": gettext_lazy(
+        "The same voucher file, or a near-identical image, was shown on another order."
+    ),
+    "linked_accounts": gettext_lazy(
+        "The parties, or a party and other accounts, share a device, IP, e-mail or payment account."
+    ),
+    "payer_name_mismatch": gettext_lazy(
+        "The payer on the buyer's voucher is not the buyer's KYC name."
+    ),
+    "off_platform_contact": gettext_lazy("The chat pushes to move off the platform."),
+    "repeat_appellant": gettext_lazy("The appellant has opened or lost several appeals before."),
+}
+# The party a finding points at, when its params name none ("party" or "sender"):
+# "appellant", a side, or absent for both parties (RiskFinding rows, one per party).
+CONCERNS = {
+    "repeat_appellant": "appellant",
+    "payer_name_mismatch": Party.BUYER,
 }
 # Each finding's sentence. A signal is stored with its sentence's key and values and the
 # sentence in English (`detail`, what the API gives); pages show it in the viewer's
@@ -222,11 +264,62 @@ def _repeat_appellant(appeal: Appeal) -> list[dict[str, Any]]:
     return [_signal("repeat_appellant", "repeat", n=stats["n"], lost=stats["lost"])]
 
 
+def finding_sides(signal: dict[str, Any], opened_by: str) -> list[str]:
+    """The sides (buyer, seller) a signal concerns: the side its params name ("party",
+    or the chat's "sender"), else the code's CONCERNS, else both parties."""
+    params = signal.get("params") if isinstance(signal.get("params"), dict) else {}
+    for key in ("party", "sender"):
+        if params.get(key) in Party.values:
+            return [params[key]]
+    concern = CONCERNS.get(signal.get("code", ""))
+    if concern == "appellant":
+        return [opened_by]
+    if concern in Party.values:
+        return [concern]
+    return [Party.BUYER, Party.SELLER]
+
+
+def finding_rows(
+    *,
+    appeal_id: int,
+    opened_by: str,
+    opened_at: Any,
+    buyer_id: int,
+    seller_id: int,
+    signals: list[dict[str, Any]],
+) -> list[RiskFinding]:
+    """An appeal's stored signals as RiskFinding rows: one per (code, trader concerned)."""
+    traders = {Party.BUYER: buyer_id, Party.SELLER: seller_id}
+    seen: set[tuple[str, int]] = set()
+    rows = []
+    for signal in signals:
+        code = signal.get("code")
+        if not isinstance(code, str) or not code:
+            continue
+        for side in finding_sides(signal, opened_by):
+            key = (code, traders[side])
+            if key in seen:
+                continue
+            seen.add(key)
+            rows.append(
+                RiskFinding(
+                    appeal_id=appeal_id,
+                    code=code,
+                    side=side,
+                    trader_id=traders[side],
+                    opened_at=opened_at,
+                )
+            )
+    return rows
+
+
 def risk_assess(*, appeal_id: int) -> tuple[int, list[dict[str, Any]]]:
     """Compute and store the appeal's risk. Safe to run twice or at once: it reads, then
     writes the two derived columns with a compare-and-swap on `risk_stale_at`, so it
     clears the stale mark only if no change was marked after the one it read; a newer
-    change keeps its mark and its own assessment (or the sweep) stores the newer score."""
+    change keeps its mark and its own assessment (or the sweep) stores the newer score.
+    The findings' rows (RiskFinding) are replaced in the same transaction, and only when
+    the swap succeeded: they always match the stored signals."""
     appeal = Appeal.objects.select_related("order__buyer", "order__seller").get(pk=appeal_id)
     stale_since = appeal.risk_stale_at
     signals = [
@@ -237,7 +330,64 @@ def risk_assess(*, appeal_id: int) -> tuple[int, list[dict[str, Any]]]:
         *_repeat_appellant(appeal),
     ]
     score = min(100, sum(WEIGHTS[code] for code in {s["code"] for s in signals}))
-    Appeal.objects.filter(pk=appeal_id, risk_stale_at=stale_since).update(
-        risk_score=score, risk_signals=signals, risk_stale_at=None
-    )
+    with transaction.atomic():
+        stored = Appeal.objects.filter(pk=appeal_id, risk_stale_at=stale_since).update(
+            risk_score=score, risk_signals=signals, risk_stale_at=None
+        )
+        if stored:
+            RiskFinding.objects.filter(appeal_id=appeal_id).delete()
+            RiskFinding.objects.bulk_create(
+                finding_rows(
+                    appeal_id=appeal_id,
+                    opened_by=appeal.opened_by,
+                    opened_at=appeal.created_at,
+                    buyer_id=appeal.order.buyer_id,
+                    seller_id=appeal.order.seller_id,
+                    signals=signals,
+                )
+            )
     return score, signals
+
+
+def risk_findings_backfill(*, batch: int = 1000, after_id: int = 0) -> int:
+    """Write the RiskFinding rows of appeals assessed before the table existed, from their
+    stored signals (no finder runs again). Batch by batch in id order, each batch in its
+    own transaction with its appeals locked, so an assessment running meanwhile either
+    waits or wins and writes its own rows; re-running it rewrites the same rows. Returns
+    the number of appeals done."""
+    done = 0
+    while True:
+        with transaction.atomic():
+            appeals = list(
+                Appeal.objects.select_for_update(of=("self",))
+                .filter(pk__gt=after_id)
+                .order_by("pk")
+                .values(
+                    "pk",
+                    "opened_by",
+                    "created_at",
+                    "risk_signals",
+                    "order__buyer_id",
+                    "order__seller_id",
+                )[:batch]
+            )
+            if not appeals:
+                return done
+            ids = [a["pk"] for a in appeals]
+            RiskFinding.objects.filter(appeal_id__in=ids).delete()
+            rows = [
+                row
+                for a in appeals
+                if isinstance(a["risk_signals"], list)
+                for row in finding_rows(
+                    appeal_id=a["pk"],
+                    opened_by=a["opened_by"],
+                    opened_at=a["created_at"],
+                    buyer_id=a["order__buyer_id"],
+                    seller_id=a["order__seller_id"],
+                    signals=[s for s in a["risk_signals"] if isinstance(s, dict)],
+                )
+            ]
+            RiskFinding.objects.bulk_create(rows, batch_size=1000)
+        done += len(appeals)
+        after_id = ids[-1]

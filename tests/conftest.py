@@ -250,6 +250,7 @@ def service_account(make_user):
 def _desk_state() -> dict[str, list]:
     from cases.models import (
         AccountAction,
+        AccountRestriction,
         AccountSignal,
         Appeal,
         AppealStatusChange,
@@ -283,6 +284,7 @@ def _desk_state() -> dict[str, list]:
             Verdict,
             VerdictReview,
             AccountAction,
+            AccountRestriction,
             Trader,
             AccountSignal,
             Order,

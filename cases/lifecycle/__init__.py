@@ -9,12 +9,19 @@ updated_at as the caller last saw it) and refuse a stale request with StaleAppea
 their own lock.
 
 The modules, by process: transitions, guards, locks, four_eyes, appeals (open, work,
-escalate, cancel), messages (to the parties), verdicts, accounts (account actions),
+escalate, cancel), messages (to the parties), verdicts, accounts (account actions and restrictions),
 reviews (second level). What is listed here is the public surface; import from
 `cases.lifecycle`.
 """
 
-from .accounts import account_action_take
+from .accounts import (
+    account_action_take,
+    restriction_add,
+    restriction_input,
+    restriction_lift,
+    restriction_proposal_decide,
+    restriction_propose,
+)
 from .appeals import (
     URGENT_REASONS,
     appeal_assign,
@@ -46,12 +53,16 @@ from .guards import (
     can_claim,
     can_contest,
     can_decide,
+    can_decide_restriction,
     can_decide_review,
     can_escalate,
+    can_lift_restriction,
     can_message,
     can_note,
+    can_propose_restriction,
     can_record_answer,
     can_request_evidence,
+    can_restrict,
     can_send_back,
     can_send_back_reversal,
     can_unassign,
@@ -112,11 +123,15 @@ __all__ = [
     "can_claim",
     "can_contest",
     "can_decide",
+    "can_decide_restriction",
     "can_decide_review",
     "can_escalate",
+    "can_lift_restriction",
     "can_message",
     "can_note",
+    "can_propose_restriction",
     "can_record_answer",
+    "can_restrict",
     "can_request_evidence",
     "can_send_back",
     "can_send_back_reversal",
@@ -144,6 +159,11 @@ __all__ = [
     "review_reversal_approve",
     "review_reversal_send_back",
     "review_request",
+    "restriction_add",
+    "restriction_input",
+    "restriction_lift",
+    "restriction_proposal_decide",
+    "restriction_propose",
     "review_window_closes",
     "threshold_for",
     "verdict_approve",

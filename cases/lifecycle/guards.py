@@ -32,7 +32,7 @@ from arbitration.exceptions import (
 )
 from arbitration.formatting import local_time
 from cases import roles
-from cases.models import Appeal, Verdict, VerdictReview
+from cases.models import AccountRestriction, Appeal, Verdict, VerdictReview
 
 from .four_eyes import four_eyes_required
 from .transitions import WORKING, Actor, transition_refusal
@@ -498,3 +498,54 @@ def can_approve_reversal(actor: Actor, review: VerdictReview) -> Permit:
 
 def can_send_back_reversal(actor: Actor, review: VerdictReview) -> Permit:
     return _reversal_permit(actor, review, _("review reversals"))
+
+
+# --- account restrictions -------------------------------------------------------------------
+# Judged on the actor and the restriction's state; the functions, reason and end asked for
+# are the action's own checks (cases.lifecycle.accounts.restriction_input).
+
+
+def can_restrict(actor: Actor) -> Permit:
+    """Switch off a trader's functions at once: seniors and team leads. An arbitrator
+    restricts through a verdict's account action; a risk analyst proposes."""
+    return _first(role_refusal(actor, roles.RESTRICT, _("restrict accounts")))
+
+
+def can_propose_restriction(actor: Actor) -> Permit:
+    """Propose a restriction for a team lead to approve: risk analysts, seniors, leads."""
+    return _first(role_refusal(actor, roles.PROPOSE_RESTRICTION, _("propose restrictions")))
+
+
+def can_lift_restriction(
+    actor: Actor, restriction: AccountRestriction, at: datetime | None = None
+) -> Permit:
+    """Lift a restriction in force, once: seniors and team leads."""
+    if refusal := role_refusal(actor, roles.RESTRICT, _("lift restrictions")):
+        return Permit(refusal)
+    if restriction.lifted_at is not None:
+        return Permit(Conflict(_("This restriction has already been lifted.")))
+    if restriction.state != AccountRestriction.State.IMPOSED:
+        return Permit(Conflict(_("This restriction was never in force.")))
+    if not restriction.is_active(at):
+        return Permit(Conflict(_("This restriction has already ended.")))
+    return ALLOW
+
+
+def can_decide_restriction(
+    actor: Actor, restriction: AccountRestriction, *, approve: bool = True
+) -> Permit:
+    """Approve or reject a proposed restriction: team leads, once; never one's own
+    approval (four-eyes). Withdrawing one's own proposal (rejecting it) is allowed."""
+    if refusal := role_refusal(actor, roles.DECIDE_RESTRICTION, _("decide proposed restrictions")):
+        return Permit(refusal)
+    if restriction.state != AccountRestriction.State.PROPOSED:
+        return Permit(Conflict(_("This proposal has already been decided.")))
+    assert actor is not None  # noqa: S101 - role_refusal refuses None
+    if approve and restriction.created_by_id == actor.pk:
+        return Permit(
+            NotAllowed(_("You cannot approve your own proposal: another team lead must.")),
+            hint=_("Your own proposal: another team lead approves it."),
+        )
+    if approve and restriction.until is not None and restriction.until <= timezone.now():
+        return Permit(Conflict(_("The proposed end has passed; propose it again.")))
+    return ALLOW

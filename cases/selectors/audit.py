@@ -20,7 +20,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
-from cases.models import AccountAction, Appeal, AuditEntry, DeskMessage, Party, Verdict
+from cases.models import (
+    AccountAction,
+    AccountRestriction,
+    Appeal,
+    AuditEntry,
+    DeskMessage,
+    Party,
+    Verdict,
+)
 from cases.roles import Role
 from evidence.models import Evidence
 
@@ -215,6 +223,25 @@ def _account_action(s: _Say) -> Sentence:
     return Sentence(_("%(actor)s took an account action on %(trader)s: %(kind)s") % s.v)
 
 
+def _functions(value: Any) -> str:
+    return ", ".join(_label(AccountRestriction.Function, f).lower() for f in value or []) or "—"
+
+
+def _restriction(text: str) -> Callable[[_Say], Sentence]:
+    """An account restriction's entry: whose account, which functions, and the reason
+    (or the lift's reason) quoted."""
+
+    def say(s: _Say) -> Sentence:
+        s.v |= {
+            "trader": s.after.get("trader") or "—",
+            "functions": _functions(s.after.get("functions")),
+        }
+        quote = s.after.get("lift_reason") or s.after.get("note") or s.after.get("reason")
+        return Sentence(_(text) % s.v, quote=_quote(quote))
+
+    return say
+
+
 def _message(s: _Say) -> Sentence:
     s.v |= {
         "party": _party(s.after.get("party")),
@@ -287,6 +314,18 @@ SENTENCES: dict[str, Callable[[_Say], Sentence]] = {
     "verdict.approved": _verdict_approved,
     "verdict.sent_back": _sent_back,
     "account.action_taken": _account_action,
+    "account.restricted": _restriction(
+        gettext_noop("%(actor)s restricted %(trader)s's account: %(functions)s")
+    ),
+    "account.restriction_proposed": _restriction(
+        gettext_noop("%(actor)s proposed restricting %(trader)s's account: %(functions)s")
+    ),
+    "account.restriction_rejected": _restriction(
+        gettext_noop("%(actor)s rejected the proposed restriction of %(trader)s's account")
+    ),
+    "account.restriction_lifted": _restriction(
+        gettext_noop("%(actor)s lifted the restriction of %(trader)s's account: %(functions)s")
+    ),
     "party.message_sent": _message,
     "review.requested": _review_requested,
     "review.assigned": _review_assigned,

@@ -119,6 +119,8 @@ def desk_nav(context: template.Context) -> dict[str, Any]:
         "escalations": staff and seniorish,
         "reviews": reviews,
         "dashboard": roles.has(user, roles.VIEW_METRICS),
+        # The risk analysts' pages (evidence.views) have the dashboards' readers.
+        "risk": roles.has(user, roles.VIEW_METRICS),
         "floor": roles.has(user, roles.MANAGE_FLOOR),
         "now": timezone.localtime(),
         "zone": timezone.get_current_timezone_name(),

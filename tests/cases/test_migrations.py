@@ -170,12 +170,15 @@ def test_read_only_roles_hold_no_write_permission(role):
 
 
 def test_the_migrations_grant_what_the_roles_module_says():
-    """0014 listed every role's permissions; 0019 added the floor's."""
+    """0014 listed every role's permissions; 0019 added the floor's; 0028 the account
+    restrictions'."""
     base = importlib.import_module("cases.migrations.0014_explicit_role_permissions")
     floor = importlib.import_module("cases.migrations.0019_floor_roles_and_policies")
+    restrictions = importlib.import_module("cases.migrations.0028_account_restrictions")
     granted = {}
     for role, names in base.ROLE_PERMISSIONS.items():
         added = [f"cases.{c}" for c in floor.FLOOR_READ]
+        added += [f"cases.{c}" for c in restrictions.GRANTS[role]]
         if role == "team_lead":
             added += [f"cases.{c}" for c in floor.LEAD_WRITE]
         granted[role] = set(names) | set(added)
