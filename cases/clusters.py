@@ -112,11 +112,13 @@ def _lock_values(values: list[tuple[str, str]]) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
-def clusters_link(*, trader_id: int, new: list[tuple[str, str]]) -> None:
+def clusters_link(*, trader_id: int, new: list[tuple[str, str]]) -> set[int]:
     """Update the clusters for the (kind, value)s just recorded on a trader for the first
-    time. Call inside the ingest's transaction, after the rows are written."""
+    time. Call inside the ingest's transaction, after the rows are written. Returns the
+    traders whose cluster changed (their appeals' linked_accounts may change too)."""
+    changed: set[int] = set()
     if not new:
-        return
+        return changed
     _lock_values(new)
     for kind, value in sorted(set(new)):
         cap = link_cap(kind)
@@ -130,10 +132,11 @@ def clusters_link(*, trader_id: int, new: list[tuple[str, str]]) -> None:
             continue
         if len(holders) + 1 <= cap:
             # The other holders are one cluster already: joining one joins them all.
-            _merge(trader_id, holders[0])
+            changed |= _merge(trader_id, holders[0])
         elif len(holders) == cap:
             # This trader made the value a hub: it no longer links its earlier holders.
-            _split(holders[0])
+            changed |= _split(holders[0])
+    return changed
 
 
 def _reps(a: int, b: int) -> tuple[int, int]:
@@ -141,14 +144,14 @@ def _reps(a: int, b: int) -> tuple[int, int]:
     return found[a] or a, found[b] or b
 
 
-def _merge(a: int, b: int) -> None:
+def _merge(a: int, b: int) -> set[int]:
     """Join a's and b's clusters under row locks on both representatives (in id order,
     so two merges cannot wait on each other in opposite orders); the smaller cluster is
     relabelled, so a merge costs the size of the smaller side."""
     while True:
         ra, rb = _reps(a, b)
         if ra == rb:
-            return
+            return set()
         list(Trader.objects.select_for_update().filter(pk__in=[ra, rb]).order_by("pk"))
         if _reps(a, b) == (ra, rb):  # nobody relabelled them while we waited
             break
@@ -160,14 +163,15 @@ def _merge(a: int, b: int) -> None:
     )
     keep, gone = sorted((ra, rb), key=lambda r: (-sizes.get(r, 1), r))
     Trader.objects.filter(Q(cluster_id=gone) | Q(pk=gone) | Q(pk=keep)).update(cluster_id=keep)
+    return set(Trader.objects.filter(cluster_id=keep).values_list("pk", flat=True))
 
 
-def _split(member: int) -> None:
+def _split(member: int) -> set[int]:
     """Rebuild the cluster of `member` from its members' signals, hubs left out: what a
     value that just became a hub held together may fall apart."""
     rep = Trader.objects.filter(pk=member).values_list("cluster_id", flat=True).first()
     if rep is None:
-        return
+        return set()
     list(Trader.objects.select_for_update().filter(pk=rep))
     members = Trader.objects.filter(cluster_id=rep)
     inside = AccountSignal.objects.filter(
@@ -196,3 +200,4 @@ def _split(member: int) -> None:
         by_label.setdefault(labels.get(pk), []).append(pk)
     for label, pks in by_label.items():
         Trader.objects.filter(pk__in=pks).update(cluster_id=label)
+    return set(ids)

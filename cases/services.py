@@ -315,7 +315,18 @@ def signals_ingest(
             ],
             ignore_conflicts=True,  # signal_event_unique: the sighting is already kept
         )
-        clusters_link(trader_id=trader.pk, new=new)
+        relinked = clusters_link(trader_id=trader.pk, new=new) - {trader.pk}
+        if relinked:
+            # Another account's appeal may now be linked to this trader's verdicts.
+            risk_reassess_on_commit(
+                list(
+                    Appeal.objects.filter(
+                        Q(order__buyer_id__in=relinked) | Q(order__seller_id__in=relinked)
+                    )
+                    .exclude(status__in=Appeal.CLOSED_STATUSES)
+                    .values_list("id", flat=True)[:100]
+                )
+            )
     return created, updated
 
 
