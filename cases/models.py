@@ -753,6 +753,16 @@ class Verdict(models.Model):
             return [responsible_party]
         return []
 
+    @classmethod
+    def went_against(cls, side: str, *, outcome: str, responsible_party: str) -> bool:
+        """A verdict went against the party on `side`: it named them responsible, or
+        moved the funds to the other side (what linked_accounts counts as a lost case)."""
+        lost = {
+            Party.BUYER: cls.Outcome.RETURN_TO_SELLER,
+            Party.SELLER: cls.Outcome.RELEASE_TO_BUYER,
+        }
+        return side in cls.responsible_sides(responsible_party) or outcome == lost.get(side)
+
     def responsible_traders(self) -> list[Trader]:
         order = self.appeal.order
         return [order.party(side) for side in self.responsible_sides(self.responsible_party)]

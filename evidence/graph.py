@@ -185,16 +185,12 @@ def verdicts_against(
     )
     if exclude_order_id is not None:
         verdicts = verdicts.exclude(appeal__order_id=exclude_order_id)
-    against = {
-        Party.BUYER: Verdict.Outcome.RETURN_TO_SELLER,
-        Party.SELLER: Verdict.Outcome.RELEASE_TO_BUYER,
-    }
     counts = dict.fromkeys(trader_ids, 0)
     for buyer, seller, responsible, outcome in verdicts.values_list(
         "appeal__order__buyer_id", "appeal__order__seller_id", "responsible_party", "outcome"
     ):
         for side, trader_id in ((Party.BUYER, buyer), (Party.SELLER, seller)):
-            lost = side in Verdict.responsible_sides(responsible) or outcome == against[side]
+            lost = Verdict.went_against(side, outcome=outcome, responsible_party=responsible)
             if trader_id in counts and lost:
                 counts[trader_id] += 1
     return counts
