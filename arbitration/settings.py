@@ -69,6 +69,24 @@ def envthresholds(name: str, default: str) -> dict[str, Decimal]:
     return result
 
 
+def envcounts(name: str, default: str, keys: tuple[str, ...]) -> dict[str, int]:
+    """Parse "ip:25,device:10" into {key: count}; every key in `keys` must be given."""
+    result: dict[str, int] = {}
+    for item in envlist(name, default):
+        key, sep, count = item.partition(":")
+        key = key.strip()
+        if not sep or key not in keys or not count.strip().isdigit() or int(count) < 2:
+            raise ImproperlyConfigured(
+                f"{name} must look like 'ip:25,device:10' with counts of at least 2 and "
+                f"keys among {', '.join(keys)}, got item {item!r}"
+            )
+        result[key] = int(count)
+    missing = set(keys) - set(result)
+    if missing:
+        raise ImproperlyConfigured(f"{name} lacks {', '.join(sorted(missing))}")
+    return result
+
+
 DEBUG = envbool("DEBUG", "0")
 
 
@@ -382,6 +400,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(FLOOR_TICK_SECONDS),
         "options": {"expires": FLOOR_TICK_SECONDS},
     },
+    # The linked-account clusters rebuilt from every signal (evidence.graph.recluster): the
+    # incremental merges on ingest are exact, so this only repairs what a bug or a hand
+    # edit left behind; at night, when ingest is quiet (it holds signal inserts a while).
+    "recluster": {
+        "task": "evidence.tasks.recluster",
+        "schedule": crontab(hour=3, minute=30),
+    },
     "evidence-reminders": {
         "task": "cases.tasks.evidence_reminders",
         "schedule": float(FLOOR_TICK_SECONDS),
@@ -404,6 +429,20 @@ SENIOR_RISK_SCORE = envint("SENIOR_RISK_SCORE", "70", minimum=0)
 EVIDENCE_REMINDER_HOURS = envint("EVIDENCE_REMINDER_HOURS", "2", minimum=0)
 # The furthest deadline an evidence request may set.
 EVIDENCE_DEADLINE_MAX_DAYS = envint("EVIDENCE_DEADLINE_MAX_DAYS", "30", minimum=1)
+# Linked accounts (cases/clusters.py): traders sharing a value of a kind are one cluster,
+# unless more than this many traders carry that value. A carrier's NAT address or a cafe's
+# Wi-Fi is shared by thousands of strangers; linking through it would glue them into one
+# cluster and flag every one of them. A value over its kind's cap links nobody: devices
+# and e-mails are personal (a family shares a few), payment accounts a little more (a
+# business pays for staff), IPs most (an office, a campus).
+SIGNAL_LINK_CAPS = envcounts(
+    "SIGNAL_LINK_CAPS",
+    "ip:25,device:10,email:5,payment_account:10",
+    ("ip", "device", "email", "payment_account"),
+)
+# new_device_before_trade: a device, IP or country first seen this many hours or less
+# before an order was created, on an account with older history.
+NEW_DEVICE_WINDOW_HOURS = envint("NEW_DEVICE_WINDOW_HOURS", "48", minimum=1)
 # A party may contest an effective verdict once, within this many days.
 REVIEW_WINDOW_DAYS = envint("REVIEW_WINDOW_DAYS", "7")
 

@@ -12,6 +12,7 @@ import re
 import uuid
 from datetime import datetime
 
+import phonenumbers
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models import Q
@@ -93,11 +94,18 @@ class Trader(models.Model):
     # the latest end of an active P2P restriction that has one.
     p2p_restricted_until = models.DateTimeField(null=True, blank=True)
     frozen = models.BooleanField(default=False)
+    # The linked-account cluster: the id of its representative trader (whose own
+    # cluster_id is its id), null while the trader shares nothing with anyone. Kept by
+    # cases.clusters on ingest and rebuilt by evidence.graph.recluster; not a foreign key
+    # so the nightly rebuild is one set-based UPDATE with no constraint checks.
+    cluster_id = models.BigIntegerField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["external_id"]
+        # Merging relabels the smaller cluster; the case page lists a party's cluster.
+        indexes = [models.Index(fields=["cluster_id"], name="trader_cluster")]
 
     def __str__(self) -> str:
         return f"{self.display_name} ({self.external_id})"
@@ -136,6 +144,48 @@ class AccountSignal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}={self.value}"
+
+
+# ISO 3166-1 alpha-2 codes, from libphonenumber's regions (phonenumbers is already a
+# dependency; it lacks only uninhabited territories such as AQ and BV, where nobody logs
+# in, and adds XK, Kosovo's code in common use).
+COUNTRY_CODES = frozenset(phonenumbers.SUPPORTED_REGIONS)
+
+
+class SignalEvent(models.Model):
+    """One sighting of a signal, as reported: the timeline of a trader's logins, devices,
+    IPs and countries. Append-only; AccountSignal is its aggregate per (kind, value),
+    whose first_seen_at says when a device was new."""
+
+    class Event(models.TextChoices):
+        LOGIN = "login", _("Login")
+        TRADE = "trade", _("Trade")
+        WITHDRAWAL = "withdrawal", _("Withdrawal")
+        PASSWORD_CHANGE = "password_change", _("Password change")
+        TWO_FACTOR_CHANGE = "2fa_change", _("2FA change")
+
+    trader = models.ForeignKey(Trader, on_delete=models.CASCADE, related_name="signal_events")
+    kind = models.CharField(max_length=16, choices=AccountSignal.Kind.choices)
+    value = models.CharField(max_length=256)
+    # ISO 3166-1 alpha-2 (of the IP, as the exchange located it), "" if not reported.
+    country = models.CharField(max_length=2, blank=True)
+    event = models.CharField(max_length=16, choices=Event.choices, blank=True)
+    seen_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            # A re-sent batch stores no sighting twice.
+            models.UniqueConstraint(
+                fields=["trader", "kind", "value", "seen_at", "event", "country"],
+                name="signal_event_unique",
+            ),
+        ]
+        # The case page's timeline: one trader's sightings in a window.
+        indexes = [models.Index(fields=["trader", "seen_at"], name="signal_event_trader_at")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}={self.value} at {self.seen_at:%Y-%m-%d %H:%M}"
 
 
 class Order(models.Model):
@@ -705,6 +755,16 @@ class Verdict(models.Model):
         if responsible_party in (cls.ResponsibleParty.BUYER, cls.ResponsibleParty.SELLER):
             return [responsible_party]
         return []
+
+    @classmethod
+    def went_against(cls, side: str, *, outcome: str, responsible_party: str) -> bool:
+        """A verdict went against the party on `side`: it named them responsible, or
+        moved the funds to the other side (what linked_accounts counts as a lost case)."""
+        lost = {
+            Party.BUYER: cls.Outcome.RETURN_TO_SELLER,
+            Party.SELLER: cls.Outcome.RELEASE_TO_BUYER,
+        }
+        return side in cls.responsible_sides(responsible_party) or outcome == lost.get(side)
 
     def responsible_traders(self) -> list[Trader]:
         order = self.appeal.order

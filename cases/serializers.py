@@ -8,12 +8,14 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from . import sla
 from .models import (
     CHAT_TEXT_MAX,
+    COUNTRY_CODES,
     SHORT_TEXT_MAX,
     TEXT_MAX,
     AccountSignal,
@@ -22,6 +24,7 @@ from .models import (
     Order,
     Party,
     Rule,
+    SignalEvent,
     Trader,
     Verdict,
 )
@@ -164,6 +167,19 @@ class SignalSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=AccountSignal.Kind.choices)
     value = serializers.CharField(max_length=256)
     seen_at = AwareDateTimeField()
+    country = serializers.CharField(required=False, allow_blank=True, max_length=2, default="")
+    event = serializers.ChoiceField(
+        choices=SignalEvent.Event.choices, required=False, allow_blank=True, default=""
+    )
+
+    def validate_country(self, value: str) -> str:
+        code = value.upper()
+        if code and code not in COUNTRY_CODES:
+            raise serializers.ValidationError(
+                _("%(code)s is not an ISO 3166 country code (two letters, e.g. CN).")
+                % {"code": value}
+            )
+        return code
 
 
 class SignalIngestResultSerializer(serializers.Serializer):

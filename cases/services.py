@@ -26,6 +26,7 @@ from rest_framework.authtoken.models import Token
 from arbitration.exceptions import Conflict, InvalidInput
 
 from .audit import audit_record
+from .clusters import clusters_link
 from .derived import risk_reassess_on_commit
 from .lifecycle.appeals import appeal_evidence_received
 from .lifecycle.guards import require_service
@@ -37,6 +38,7 @@ from .models import (
     Order,
     OutboxEvent,
     Rule,
+    SignalEvent,
     Trader,
     Verdict,
     WebhookSubscriber,
@@ -262,11 +264,16 @@ def signals_ingest(
 ) -> tuple[int, int]:
     """Record devices, IPs, e-mails and payment accounts seen on a trader; idempotent.
 
-    Returns (created, updated). A known (kind, value) only moves its seen-time window; a
-    new one records the service account that reported it.
+    Returns (created, updated), counted on the aggregate (AccountSignal): a known (kind,
+    value) only moves its seen-time window; a new one records the service account that
+    reported it and may join the trader to other accounts' cluster (cases.clusters, in
+    this transaction). Every sighting is also kept, with its optional country and event,
+    in SignalEvent, the timeline; a re-sent sighting is not stored twice.
     """
     require_service(actor, _("report account signals"))
+    signals = list(signals)
     created = updated = 0
+    new: list[tuple[str, str]] = []
     with transaction.atomic():
         # A new device, IP or account may link this trader's live appeals to others.
         risk_reassess_on_commit(
@@ -286,6 +293,7 @@ def signals_ingest(
             )
             if was_created:
                 created += 1
+                new.append((signal.kind, signal.value))
                 continue
             first, last = min(signal.first_seen_at, seen_at), max(signal.last_seen_at, seen_at)
             if (first, last) != (signal.first_seen_at, signal.last_seen_at):
@@ -293,6 +301,32 @@ def signals_ingest(
                     first_seen_at=first, last_seen_at=last
                 )
                 updated += 1
+        SignalEvent.objects.bulk_create(
+            [
+                SignalEvent(
+                    trader=trader,
+                    kind=item["kind"],
+                    value=item["value"],
+                    country=item.get("country", ""),
+                    event=item.get("event", ""),
+                    seen_at=item["seen_at"],
+                )
+                for item in signals
+            ],
+            ignore_conflicts=True,  # signal_event_unique: the sighting is already kept
+        )
+        relinked = clusters_link(trader_id=trader.pk, new=new) - {trader.pk}
+        if relinked:
+            # Another account's appeal may now be linked to this trader's verdicts.
+            risk_reassess_on_commit(
+                list(
+                    Appeal.objects.filter(
+                        Q(order__buyer_id__in=relinked) | Q(order__seller_id__in=relinked)
+                    )
+                    .exclude(status__in=Appeal.CLOSED_STATUSES)
+                    .values_list("id", flat=True)[:100]
+                )
+            )
     return created, updated
 
 

@@ -6,10 +6,14 @@ signals."""
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
+from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import translation
@@ -26,6 +30,7 @@ from cases.models import (
     appellant_won,
 )
 
+from .graph import COUNTRY, cluster_members, link_kinds, new_before, verdicts_against
 from .models import Evidence, RiskFinding
 
 # What each finding adds to the score; the score is capped at 100. A code counts once
@@ -47,6 +52,9 @@ from .models import Evidence, RiskFinding
 #   messenger handles). Common in scams, but also in honest impatience: weak alone.
 # repeat_appellant 15: the appellant opened REPEAT_APPEALS earlier appeals or lost
 #   REPEAT_LOSSES: a habit, not proof about this case.
+# new_device_before_trade 30: a party's device, IP or country first seen within
+#   settings.NEW_DEVICE_WINDOW_HOURS before the order, on an account with older history: how an
+#   account takeover looks from the desk (a thief logs in from elsewhere, then trades).
 #
 # A code added by another finder adds its weight here, its label to LABELS and its
 # meaning to MEANINGS; the analysts' pages read all three and list no code themselves.
@@ -56,6 +64,7 @@ WEIGHTS = {
     "payer_name_mismatch": 25,
     "off_platform_contact": 15,
     "repeat_appellant": 15,
+    "new_device_before_trade": 30,
 }
 # What each code is called on a page.
 LABELS = {
@@ -64,6 +73,7 @@ LABELS = {
     "payer_name_mismatch": gettext_lazy("Payer name mismatch"),
     "off_platform_contact": gettext_lazy("Off-platform contact"),
     "repeat_appellant": gettext_lazy("Repeat appellant"),
+    "new_device_before_trade": gettext_lazy("New device before trade"),
 }
 # What each code means, for the weights table on the analysts' overview.
 MEANINGS = {
@@ -78,6 +88,10 @@ MEANINGS = {
     ),
     "off_platform_contact": gettext_lazy("The chat pushes to move off the platform."),
     "repeat_appellant": gettext_lazy("The appellant has opened or lost several appeals before."),
+    "new_device_before_trade": gettext_lazy(
+        "A party's device, IP or country was first seen shortly before the order, on an"
+        " account with older history: the pattern of a taken-over account."
+    ),
 }
 # The party a finding points at, when its params name none ("party" or "sender"):
 # "appellant", a side, or absent for both parties (RiskFinding rows, one per party).
@@ -91,8 +105,20 @@ CONCERNS = {
 SENTENCES = {
     "same_file": gettext_noop("The same file was uploaded on order(s) %(orders)s."),
     "near_image": gettext_noop("A near-identical voucher image is on order(s) %(orders)s."),
+    # Stored on signals of earlier assessments; new ones use the cluster sentences.
     "parties_share": gettext_noop("Buyer and seller share a %(kind)s."),
     "party_shares": gettext_noop("A party shares a %(kind)s with %(n)s other account(s)."),
+    "parties_linked": gettext_noop(
+        "Buyer and seller are linked accounts, in one cluster of %(n)s through a shared %(kinds)s."
+    ),
+    "cluster_lost": gettext_noop(
+        "The %(party)s is linked to %(n)s other account(s) through a shared %(kinds)s; "
+        "%(lost)s of them had verdicts against them."
+    ),
+    "new_device": gettext_noop(
+        "The %(party)s's account shows a new %(news)s in the %(hours)s hour(s) before the "
+        "order, after older history."
+    ),
     "payer_name": gettext_noop(
         "The voucher's payer %(payer)s is not the buyer's KYC name %(kyc)s."
     ),
@@ -103,12 +129,31 @@ SENTENCES = {
 }
 
 
+# What new_device_before_trade names: a kind of signal, or the country of a sighting.
+_NEW_THINGS = {
+    AccountSignal.Kind.DEVICE: AccountSignal.Kind.DEVICE.label,
+    AccountSignal.Kind.IP: AccountSignal.Kind.IP.label,
+    COUNTRY: gettext_lazy("Country"),
+}
+
+
+def _or_list(labels: Iterable[Any]) -> str:
+    """Labels, lower case, joined for a sentence ("device, e-mail")."""
+    return gettext(", ").join(str(label).lower() for label in labels)
+
+
 def _sentence(key: str, params: dict[str, Any]) -> str:
     """The sentence in the active language, its coded values (a signal kind, a sender)
     named in that language too."""
     values = dict(params)
     if "kind" in values:
         values["kind"] = str(AccountSignal.Kind(values["kind"]).label).lower()
+    if "kinds" in values:
+        values["kinds"] = _or_list(AccountSignal.Kind(k).label for k in values["kinds"])
+    if "news" in values:
+        values["news"] = _or_list(_NEW_THINGS[k] for k in values["news"])
+    if "party" in values:
+        values["party"] = str(Party(values["party"]).label).lower()
     if "sender" in values:
         values["sender"] = str(ChatMessage.Sender(values["sender"]).label).lower()
     if "payer" in values:
@@ -137,6 +182,8 @@ NEAR_BITS = 3
 # A pattern, not bad luck: this many earlier appeals, or this many lost.
 REPEAT_APPEALS = 3
 REPEAT_LOSSES = 2
+# The cluster members read for linked_accounts; a cluster is bounded by the hub caps.
+CLUSTER_MEMBERS = 200
 
 
 def _norm(name: str) -> str:
@@ -181,34 +228,60 @@ def _duplicate_vouchers(appeal: Appeal) -> list[dict[str, Any]]:
 
 
 def _linked_accounts(appeal: Appeal) -> list[dict[str, Any]]:
+    """The parties are one cluster (evidence.graph), or a party's cluster holds other
+    accounts with verdicts against them: one person behind many accounts."""
     order = appeal.order
-    parties = [order.buyer_id, order.seller_id]
-    values = AccountSignal.objects.filter(trader_id__in=parties).values_list("kind", "value")
-    if not values:
+    buyer, seller = order.buyer, order.seller
+    clusters = cluster_members([buyer.cluster_id, seller.cluster_id], limit=CLUSTER_MEMBERS)
+    if not clusters:
         return []
-    shared = Q()
-    for kind, value in values:
-        shared |= Q(kind=kind, value=value)
-    rows = (
-        AccountSignal.objects.filter(shared)
-        .values("kind", "value")
-        .annotate(traders=Count("trader", distinct=True))
-        .filter(traders__gt=1)
-    )
+    member_ids = sorted({m.pk for members in clusters.values() for m in members})
+    kinds = link_kinds(member_ids)
+    if buyer.cluster_id is not None and buyer.cluster_id == seller.cluster_id:
+        via = [k for k in AccountSignal.Kind.values if k in {*kinds[buyer.pk], *kinds[seller.pk]}]
+        members = clusters[buyer.cluster_id]
+        return [_signal("linked_accounts", "parties_linked", n=len(members), kinds=via)]
+    parties = {buyer.pk, seller.pk}
+    others = [pk for pk in member_ids if pk not in parties]
+    against = verdicts_against(others, exclude_order_id=order.pk)
     found = []
-    for row in rows[:20]:
-        holders = set(
-            AccountSignal.objects.filter(kind=row["kind"], value=row["value"]).values_list(
-                "trader_id", flat=True
-            )[:50]
-        )
-        if {order.buyer_id, order.seller_id} <= holders:
-            found.append(_signal("linked_accounts", "parties_share", kind=row["kind"]))
-        else:
+    for side, trader in ((Party.BUYER, buyer), (Party.SELLER, seller)):
+        if trader.cluster_id is None:
+            continue
+        mine = [m.pk for m in clusters[trader.cluster_id] if m.pk not in parties]
+        lost = sum(1 for pk in mine if against.get(pk))
+        if lost:
             found.append(
-                _signal("linked_accounts", "party_shares", kind=row["kind"], n=row["traders"] - 1)
+                _signal(
+                    "linked_accounts",
+                    "cluster_lost",
+                    party=side,
+                    n=len(mine),
+                    kinds=kinds[trader.pk],
+                    lost=lost,
+                )
             )
-    return found[:5]
+    return found
+
+
+def _new_device(appeal: Appeal) -> list[dict[str, Any]]:
+    """A party's device, IP or country first seen shortly before the order, on an account
+    seen before that too: the sign of a taken-over account (evidence.graph.new_before)."""
+    order = appeal.order
+    window = timedelta(hours=settings.NEW_DEVICE_WINDOW_HOURS)
+    news = new_before([order.buyer_id, order.seller_id], at=order.created_at, window=window)
+    found = []
+    for side, trader_id in ((Party.BUYER, order.buyer_id), (Party.SELLER, order.seller_id)):
+        items = news.get(trader_id)
+        if not items:
+            continue
+        earliest = min(first for _what, _value, first in items)
+        hours = max(1, math.ceil((order.created_at - earliest).total_seconds() / 3600))
+        what = [w for w in (*AccountSignal.Kind.values, COUNTRY) if w in {i[0] for i in items}]
+        found.append(
+            _signal("new_device_before_trade", "new_device", party=side, news=what, hours=hours)
+        )
+    return found
 
 
 def _payer_mismatch(appeal: Appeal) -> list[dict[str, Any]]:
@@ -325,6 +398,7 @@ def risk_assess(*, appeal_id: int) -> tuple[int, list[dict[str, Any]]]:
     signals = [
         *_duplicate_vouchers(appeal),
         *_linked_accounts(appeal),
+        *_new_device(appeal),
         *_payer_mismatch(appeal),
         *_off_platform(appeal),
         *_repeat_appellant(appeal),

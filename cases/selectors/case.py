@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import FilteredRelation, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -47,6 +47,7 @@ from cases.models import (
 )
 from cases.selectors.audit import Sentence, audit_sentence
 from cases.selectors.audit import user_ids as audit_user_ids
+from evidence import graph
 from evidence.models import Evidence
 from evidence.selectors import shared_signals
 
@@ -263,6 +264,142 @@ def parties(appeal: Appeal) -> list[PartyFacts]:
             )
         )
     return facts
+
+
+# --- linked accounts and account security --------------------------------------------------
+
+CLUSTER_MEMBERS = 30
+CLUSTER_CASES = 120
+SIGHTINGS_BEFORE = timedelta(days=14)
+SIGHTINGS_AFTER = timedelta(days=2)
+SIGHTINGS_PER_PARTY = 60
+NEW_DEVICE = "new_device_before_trade"
+
+
+@dataclass
+class ClusterMember:
+    """An account in a party's linked-account cluster, how it is linked, and its cases."""
+
+    trader: Trader
+    via: list[str]
+    sides: list[str]  # the case's parties it is (buyer, seller) or is linked to
+    cases: list[dict[str, Any]] = field(default_factory=list)
+    lost: int = 0
+
+    @property
+    def via_labels(self) -> list[str]:
+        return [str(AccountSignal.Kind(k).label) for k in self.via]
+
+    @property
+    def is_party(self) -> bool:
+        return any(side.startswith("is_") for side in self.sides)
+
+
+def _member_cases(ids: list[int], *, exclude: int) -> dict[int, list[dict[str, Any]]]:
+    """The members' other appeals with their effective verdict, in one query."""
+    found: dict[int, list[dict[str, Any]]] = {pk: [] for pk in ids}
+    rows = (
+        Appeal.objects.filter(Q(order__buyer_id__in=ids) | Q(order__seller_id__in=ids))
+        .exclude(pk=exclude)
+        .annotate(
+            effective=FilteredRelation(
+                "verdicts", condition=Q(verdicts__state=Verdict.State.EFFECTIVE)
+            )
+        )
+        .order_by("-created_at", "-pk")
+        .values(
+            "pk",
+            "reason",
+            "status",
+            "created_at",
+            "order__buyer_id",
+            "order__seller_id",
+            "effective__outcome",
+            "effective__responsible_party",
+        )[:CLUSTER_CASES]
+    )
+    for row in rows:
+        for side in (Party.BUYER, Party.SELLER):
+            trader_id = row[f"order__{side}_id"]
+            if trader_id not in found:
+                continue
+            outcome = row["effective__outcome"] or ""
+            responsible = row["effective__responsible_party"] or ""
+            found[trader_id].append(
+                {
+                    "pk": row["pk"],
+                    "side": side,
+                    "created_at": row["created_at"],
+                    "reason_label": Appeal.Reason(row["reason"]).label,
+                    "status": row["status"],
+                    "status_label": S(row["status"]).label,
+                    "outcome_label": Verdict.Outcome(outcome).label if outcome else "",
+                    "lost": bool(outcome)
+                    and Verdict.went_against(side, outcome=outcome, responsible_party=responsible),
+                }
+            )
+    return found
+
+
+def linked_cluster(appeal: Appeal) -> list[ClusterMember]:
+    """The parties' linked-account clusters (evidence.graph): each member, the kinds of
+    signal that link it, which party it is or is linked to, and its cases. At most three
+    queries, none when neither party is in a cluster."""
+    order = appeal.order
+    parties = ((Party.BUYER, order.buyer), (Party.SELLER, order.seller))
+    clusters = graph.cluster_members([t.cluster_id for _side, t in parties], limit=CLUSTER_MEMBERS)
+    members = {m.pk: m for found in clusters.values() for m in found}
+    if not members:
+        return []
+    kinds = graph.link_kinds(list(members))
+    cases = _member_cases(list(members), exclude=appeal.pk)
+    result = []
+    for pk, trader in sorted(members.items(), key=lambda item: item[1].external_id):
+        sides = [f"is_{side}" for side, t in parties if t.pk == pk]
+        sides += [side for side, t in parties if t.pk != pk and t.cluster_id == trader.cluster_id]
+        mine = cases[pk]
+        result.append(
+            ClusterMember(
+                trader=trader,
+                via=kinds.get(pk, []),
+                sides=sides,
+                cases=mine[:8],
+                lost=sum(1 for c in mine if c["lost"]),
+            )
+        )
+    return result
+
+
+@dataclass
+class PartySightings:
+    side: str
+    trader: Trader
+    sightings: list[graph.Sighting]
+
+    @property
+    def label(self) -> str:
+        return Party(self.side).label
+
+
+def account_sightings(appeal: Appeal) -> list[PartySightings]:
+    """For account-security cases (reason account_compromised, or new_device_before_trade
+    found), each party's logins, devices, IPs and countries from two weeks before the
+    order to two days after, the first sightings marked. Three queries, or none."""
+    codes = {signal.get("code") for signal in appeal.risk_signals or []}
+    if appeal.reason != Appeal.Reason.ACCOUNT_COMPROMISED and NEW_DEVICE not in codes:
+        return []
+    order = appeal.order
+    found = graph.sightings_around(
+        [order.buyer_id, order.seller_id],
+        at=order.created_at,
+        before=SIGHTINGS_BEFORE,
+        after=SIGHTINGS_AFTER,
+        limit=SIGHTINGS_PER_PARTY,
+    )
+    return [
+        PartySightings(side=side, trader=trader, sightings=found[trader.pk])
+        for side, trader in ((Party.BUYER, order.buyer), (Party.SELLER, order.seller))
+    ]
 
 
 # --- chat ---------------------------------------------------------------------------------
@@ -957,6 +1094,8 @@ def case_page(appeal: Appeal, user: AbstractBaseUser) -> dict[str, Any]:
         and bool(appeal.evidence_due_at and appeal.evidence_due_at < now),
         "four_eyes": four_eyes,
         "parties": party_facts,
+        "cluster": linked_cluster(appeal),
+        "sightings": account_sightings(appeal),
         "evidence": evidence,
         "evidence_by_party": evidence_by_party(evidence),
         "evidence_viewer": evidence_viewer_data(appeal, evidence),

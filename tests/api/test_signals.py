@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cases.models import AccountSignal
+from cases.models import AccountSignal, SignalEvent
 from tests.factories import TraderFactory
 
 from .payloads import API, assert_error
@@ -94,3 +94,35 @@ def test_a_batch_with_a_bad_signal_records_none(service_api, trader, bad):
 
 def test_the_body_must_be_a_list(service_api, trader):
     assert_error(service_api.post(URL, BATCH[0], format="json"), 400, "non_field_errors")
+
+
+def test_sightings_keep_their_country_and_event_once(service_api, trader):
+    batch = [
+        {**signal("device", "dev-abc"), "country": "cn", "event": "login"},
+        {**signal("device", "dev-abc", "2026-11-22T10:00:00+08:00"), "event": "2fa_change"},
+    ]
+
+    first = service_api.post(URL, batch, format="json")
+    again = service_api.post(URL, batch, format="json")
+
+    assert first.json() == {"created": 1, "updated": 1}
+    assert again.json() == {"created": 0, "updated": 0}
+    assert sorted(SignalEvent.objects.values_list("country", "event", "seen_at")) == [
+        ("", "2fa_change", datetime(2026, 11, 22, 2, tzinfo=UTC)),
+        ("CN", "login", datetime(2026, 11, 21, 2, tzinfo=UTC)),
+    ]
+    assert AccountSignal.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"country": "XZ"}, {"country": "CHN"}, {"event": "logout"}, {"event": None}],
+)
+def test_a_bad_country_or_event_records_nothing(service_api, trader, bad):
+    batch = [signal("ip", "203.0.113.7"), {**signal("device", "dev-1"), **bad}]
+
+    response = service_api.post(URL, batch, format="json")
+
+    assert_error(response, 400, f"[1].{next(iter(bad))}")
+    assert not AccountSignal.objects.exists()
+    assert not SignalEvent.objects.exists()

@@ -121,15 +121,18 @@ def test_parties_sharing_a_device_are_linked():
             signals=[{"kind": "device", "value": "dev-1", "seen_at": seen}],
         )
     assert "linked_accounts" in codes(appeal)
-    assert "Buyer and seller share a device" in str(appeal.risk_signals)
+    assert "Buyer and seller are linked accounts, in one cluster of 2 through a shared device" in (
+        str(appeal.risk_signals)
+    )
 
 
-def test_a_party_sharing_an_ip_with_other_accounts_is_linked():
+def test_a_party_sharing_an_ip_with_an_account_that_lost_is_linked():
     appeal = now(open_appeal)
     seen = timezone.now()
+    loser = appeal_in(S.RESOLVED).order.seller  # the default verdict releases to the buyer
     now(
         services.signals_ingest,
-        trader=TraderFactory(),
+        trader=loser,
         signals=[{"kind": "ip", "value": "10.9.8.7", "seen_at": seen}],
     )
     now(
