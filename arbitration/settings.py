@@ -305,6 +305,14 @@ if EVIDENCE_S3_BUCKET:
     }
 EVIDENCE_MAX_BYTES = envint("EVIDENCE_MAX_BYTES", str(10 * 1024 * 1024))
 EVIDENCE_MAX_PIXELS = envint("EVIDENCE_MAX_PIXELS", str(50_000_000))
+# Read vouchers' images with offline OCR (evidence.ocr); off, images stay unread and
+# PDFs are still read from their text layer. The tests switch it off but for OCR's own.
+EVIDENCE_OCR = envbool("EVIDENCE_OCR", "1")
+# Evidence still unread this long after upload (its on-commit task lost) is read by the
+# beat sweep, at most a batch per run.
+EXTRACTION_SWEEP_SECONDS = envint("EXTRACTION_SWEEP_SECONDS", "120", minimum=1)
+EXTRACTION_SWEEP_GRACE_SECONDS = envint("EXTRACTION_SWEEP_GRACE_SECONDS", "300", minimum=0)
+EXTRACTION_SWEEP_BATCH = envint("EXTRACTION_SWEEP_BATCH", "100", minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
@@ -375,6 +383,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.tasks.sweep_derived",
         "schedule": float(DERIVED_SWEEP_SECONDS),
         "options": {"expires": DERIVED_SWEEP_SECONDS},
+    },
+    # Vouchers whose reading was lost (a broker outage at upload, a worker that died).
+    "sweep-extraction": {
+        "task": "evidence.tasks.sweep_extraction",
+        "schedule": float(EXTRACTION_SWEEP_SECONDS),
+        "options": {"expires": EXTRACTION_SWEEP_SECONDS},
     },
     "sweep-webhooks": {
         "task": "cases.tasks.sweep_webhooks",

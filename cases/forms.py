@@ -9,10 +9,12 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from arbitration.exceptions import InvalidInput
 from cases.lifecycle import ProposedAction, evidence_due_default
 from cases.models import SHORT_TEXT_MAX, TEXT_MAX, AccountAction, Party, Rule, Verdict
 from cases.replies import reply_gap
-from evidence.models import Evidence
+from evidence.models import FIELD_LABELS, Evidence
+from evidence.services import CORRECTABLE, correction_value
 
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"
 NO_ACTION = ""
@@ -128,6 +130,34 @@ class NoteForm(DeskForm):
     id_prefix = "note"
 
     text = forms.CharField(label=_("Internal note"), widget=_textarea(3), max_length=TEXT_MAX)
+
+
+class EvidenceCorrectionForm(DeskForm):
+    """One field of what was read from a file, as the arbitrator reads it on the image.
+    The value is checked by the same rule the service applies (correction_value)."""
+
+    id_prefix = "correct"
+
+    evidence = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    field = forms.ChoiceField(
+        label=_("Field"),
+        choices=[(f, FIELD_LABELS[f]) for f in CORRECTABLE],
+    )
+    value = forms.CharField(
+        label=_("What the file shows"),
+        required=False,
+        max_length=256,
+        help_text=_("Empty: the file shows none. A time as YYYY-MM-DD HH:MM."),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if "field" in data and "value" in data:
+            try:
+                correction_value(data["field"], data["value"])
+            except InvalidInput as exc:
+                self.add_error("value", exc.message)
+        return data
 
 
 class EvidenceUploadForm(DeskForm):

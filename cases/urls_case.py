@@ -15,6 +15,7 @@ urlpatterns = [
     path("cases/<int:pk>/notes", case.note, name="case_note"),
     path("cases/<int:pk>/record-answer", case.record_answer, name="case_record_answer"),
     path("cases/<int:pk>/evidence", case.upload, name="case_upload"),
+    path("cases/<int:pk>/evidence/correct", case.correct_evidence, name="case_correct_evidence"),
     path("cases/<int:pk>/escalate", case.escalate, name="case_escalate"),
     path("cases/<int:pk>/verdict", case.verdict, name="case_verdict"),
     path("cases/<int:pk>/verdict/check", case.verdict_check, name="case_verdict_check"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.files.storage import storages
 from django.db import models
@@ -13,6 +15,34 @@ from cases.models import Appeal, Party
 
 def evidence_storage():
     return storages["evidence"]
+
+
+def merged_facts(extracted: dict[str, Any] | None, corrections: dict[str, Any] | None) -> dict:
+    """Each field's correction over what was read: the one rule for what a file says, for
+    a row and for values read without one (evidence.risk)."""
+    merged = dict(extracted or {})
+    merged.update({f: c.get("value") for f, c in (corrections or {}).items()})
+    return merged
+
+
+# What each field of a reading is called on a page.
+FIELD_LABELS = {
+    "amount": _("Amount"),
+    "currency": _("Currency"),
+    "payer_name": _("Payer"),
+    "paid_at": _("Paid at"),
+    "reference": _("Reference"),
+    "text": _("Text"),
+}
+
+
+class ExtractionNote(models.TextChoices):
+    """Why a file's reading has no text, when it has none."""
+
+    READ = "", _("Read")
+    NO_TEXT = "no_text", _("No text found in the file")
+    OCR_OFF = "ocr_off", _("Image reading is switched off")
+    UNREADABLE = "unreadable", _("The file could not be read")
 
 
 class Evidence(models.Model):
@@ -49,6 +79,14 @@ class Evidence(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
     )
     uploaded_at = models.DateTimeField(default=timezone.now)
+    # What was read from the file itself (evidence.extraction.FIELDS), null until read;
+    # never edited: an arbitrator's correction goes to `corrections`.
+    extracted = models.JSONField(null=True, blank=True)
+    extracted_at = models.DateTimeField(null=True, blank=True)
+    extraction_note = models.CharField(max_length=16, choices=ExtractionNote.choices, blank=True)
+    # {field: {"value": ..., "by": user id, "by_name": username, "at": ISO time}}: each
+    # field's latest correction, audited (evidence.corrected); the reading stays as read.
+    corrections = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["uploaded_at", "id"]
@@ -58,6 +96,12 @@ class Evidence(models.Model):
             # Recycled vouchers: the same bytes, or the same image hash, on another order.
             models.Index(fields=["sha256"], name="evidence_sha256"),
             models.Index(fields=["image_hash"], name="evidence_image_hash"),
+            # The extraction sweep: what is still unread, oldest first.
+            models.Index(
+                fields=["uploaded_at"],
+                name="evidence_unread",
+                condition=models.Q(extracted_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -67,6 +111,22 @@ class Evidence(models.Model):
     def is_image(self) -> bool:
         return self.content_type.startswith("image/")
 
+    @property
+    def is_read(self) -> bool:
+        """Whether the desk reads this kind of file for a payment's facts."""
+        return self.kind in READ_KINDS
+
+    @property
+    def facts(self) -> dict[str, Any] | None:
+        """What the file says, as the desk trusts it: each correction over what was read
+        (None while nothing was read nor corrected). The risk scorer reads this."""
+        if self.extracted is None and not self.corrections:
+            return None
+        return merged_facts(self.extracted, self.corrections)
+
+
+# The kinds a payment's facts are read from (an identity document is not a payment).
+READ_KINDS = (Evidence.Kind.PAYMENT_VOUCHER, Evidence.Kind.BANK_STATEMENT)
 
 class RiskFinding(models.Model):
     """One risk signal of an appeal, as a row: the analysts' pages count, rank and chart

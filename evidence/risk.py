@@ -10,7 +10,8 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
@@ -31,7 +32,7 @@ from cases.models import (
 )
 
 from .graph import COUNTRY, cluster_members, link_kinds, new_before, verdicts_against
-from .models import Evidence, RiskFinding
+from .models import Evidence, RiskFinding, merged_facts
 
 # What each finding adds to the score; the score is capped at 100. A code counts once
 # per appeal however often it is found: the score says how many kinds of evidence point
@@ -65,6 +66,8 @@ WEIGHTS = {
     "off_platform_contact": 15,
     "repeat_appellant": 15,
     "new_device_before_trade": 30,
+    "voucher_amount_mismatch": 30,
+    "voucher_time_mismatch": 20,
 }
 # What each code is called on a page.
 LABELS = {
@@ -74,6 +77,8 @@ LABELS = {
     "off_platform_contact": gettext_lazy("Off-platform contact"),
     "repeat_appellant": gettext_lazy("Repeat appellant"),
     "new_device_before_trade": gettext_lazy("New device before trade"),
+    "voucher_amount_mismatch": gettext_lazy("Voucher amount mismatch"),
+    "voucher_time_mismatch": gettext_lazy("Voucher time mismatch"),
 }
 # What each code means, for the weights table on the analysts' overview.
 MEANINGS = {
@@ -92,12 +97,21 @@ MEANINGS = {
         "A party's device, IP or country was first seen shortly before the order, on an"
         " account with older history: the pattern of a taken-over account."
     ),
+    "voucher_amount_mismatch": gettext_lazy(
+        "The amount or currency read from a voucher is not the order's fiat amount."
+    ),
+    "voucher_time_mismatch": gettext_lazy(
+        "The payment time read from a voucher is outside the order's window."
+    ),
 }
 # The party a finding points at, when its params name none ("party" or "sender"):
 # "appellant", a side, or absent for both parties (RiskFinding rows, one per party).
 CONCERNS = {
     "repeat_appellant": "appellant",
     "payer_name_mismatch": Party.BUYER,
+    # A payment voucher is the buyer's proof of paying: what it misstates is theirs.
+    "voucher_amount_mismatch": Party.BUYER,
+    "voucher_time_mismatch": Party.BUYER,
 }
 # Each finding's sentence. A signal is stored with its sentence's key and values and the
 # sentence in English (`detail`, what the API gives); pages show it in the viewer's
@@ -126,6 +140,17 @@ SENTENCES = {
         "The %(sender)s pushes to move off the platform (%(n)s message(s))."
     ),
     "repeat": gettext_noop("The appellant opened %(n)s earlier appeal(s) and lost %(lost)s."),
+    "voucher_amount": gettext_noop(
+        "Voucher #%(evidence)s shows %(amount)s %(currency)s; the order is for "
+        "%(expected)s %(expected_currency)s."
+    ),
+    "voucher_early": gettext_noop(
+        "Voucher #%(evidence)s is dated %(paid_at)s, before the order was created (%(created_at)s)."
+    ),
+    "voucher_late": gettext_noop(
+        "Voucher #%(evidence)s is dated %(paid_at)s, more than %(hours)s hours after the "
+        "order was marked paid (%(marked_paid_at)s)."
+    ),
 }
 
 
@@ -284,21 +309,137 @@ def _new_device(appeal: Appeal) -> list[dict[str, Any]]:
     return found
 
 
+def _names_differ(payer: str, kyc: str) -> bool:
+    """Whether a voucher's payer is someone other than the buyer: the one comparison the
+    payer-name check makes (a better matcher replaces this call alone)."""
+    return _norm(payer) != _norm(kyc)
+
+
 def _payer_mismatch(appeal: Appeal) -> list[dict[str, Any]]:
+    """Payer names the buyer's evidence shows, typed at upload or read from the file (as
+    corrected), that are not the buyer's KYC name."""
     kyc = appeal.order.buyer.kyc_name
     if not kyc:
         return []
-    names = (
-        Evidence.objects.filter(appeal=appeal, party=Party.BUYER)
-        .exclude(payer_name="")
-        .values_list("payer_name", flat=True)
-        .distinct()
-    )
+    names: dict[str, None] = {}
+    for entered, extracted, corrections in Evidence.objects.filter(
+        appeal=appeal, party=Party.BUYER
+    ).values_list("payer_name", "extracted", "corrections"):
+        read = merged_facts(extracted, corrections).get("payer_name")
+        for name in (entered, read):
+            if isinstance(name, str) and name.strip():
+                names.setdefault(name.strip())
     return [
         _signal("payer_name_mismatch", "payer_name", payer=name, kyc=kyc)
         for name in names
-        if _norm(name) != _norm(kyc)
+        if _names_differ(name, kyc)
     ][:3]
+
+
+# --- what the vouchers say ----------------------------------------------------------------
+
+# A voucher's time is the payer's local time, and most show no offset. Read as local time,
+# it is one of the instants from UTC-12 to UTC+14; it is out of the order's window only if
+# every one of them is.
+EARLIEST_OFFSET, LATEST_OFFSET = timedelta(hours=-12), timedelta(hours=14)
+# Bank clocks and the exchange's drift apart a little.
+CLOCK_SLACK = timedelta(minutes=5)
+# A payment this long after the buyer marked the order paid is another payment.
+LATE_HOURS = 24
+
+
+def _vouchers(appeal: Appeal) -> list[tuple[int, dict[str, Any]]]:
+    """The buyer's payment vouchers that were read or corrected: (id, facts)."""
+    rows = (
+        Evidence.objects.filter(
+            appeal=appeal, party=Party.BUYER, kind=Evidence.Kind.PAYMENT_VOUCHER
+        )
+        .filter(Q(extracted__isnull=False) | ~Q(corrections={}))
+        .values_list("id", "extracted", "corrections")
+    )
+    return [(pk, merged_facts(extracted, corrections)) for pk, extracted, corrections in rows]
+
+
+def _amount_mismatch(
+    appeal: Appeal, vouchers: list[tuple[int, dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    order = appeal.order
+    expected = order.fiat_amount.quantize(Decimal("0.01"))
+    found = []
+    for pk, facts in vouchers:
+        try:
+            amount = Decimal(str(facts.get("amount"))) if facts.get("amount") else None
+        except InvalidOperation:
+            amount = None
+        currency = facts.get("currency") or ""
+        wrong_sum = amount is not None and amount.quantize(Decimal("0.01")) != expected
+        wrong_currency = bool(currency) and currency.upper() != order.fiat_currency.upper()
+        if wrong_sum or wrong_currency:
+            found.append(
+                _signal(
+                    "voucher_amount_mismatch",
+                    "voucher_amount",
+                    evidence=pk,
+                    amount=str(amount) if amount is not None else "?",
+                    currency=currency,
+                    expected=str(expected),
+                    expected_currency=order.fiat_currency,
+                )
+            )
+    return found[:3]
+
+
+def _span(paid_at: str) -> tuple[datetime, datetime] | None:
+    """The instants a voucher's written time can be: exact with an offset, otherwise
+    every offset a clock on Earth shows (a day's whole span for a bare date)."""
+    try:
+        moment = datetime.fromisoformat(paid_at)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is not None:
+        return moment, moment
+    end = moment + timedelta(days=1) if len(paid_at) == 10 else moment
+    return (
+        moment.replace(tzinfo=UTC) - LATEST_OFFSET,
+        end.replace(tzinfo=UTC) - EARLIEST_OFFSET,
+    )
+
+
+def _time_mismatch(
+    appeal: Appeal, vouchers: list[tuple[int, dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """A voucher dated before the order existed (a recycled one), or long after the buyer
+    marked it paid (another payment)."""
+    order = appeal.order
+    found = []
+    for pk, facts in vouchers:
+        paid_at = facts.get("paid_at")
+        span = _span(paid_at) if isinstance(paid_at, str) else None
+        if span is None:
+            continue
+        earliest, latest = span
+        if latest < order.created_at - CLOCK_SLACK:
+            found.append(
+                _signal(
+                    "voucher_time_mismatch",
+                    "voucher_early",
+                    evidence=pk,
+                    paid_at=paid_at,
+                    created_at=order.created_at.isoformat(timespec="minutes"),
+                )
+            )
+        elif order.paid_at and earliest > order.paid_at + timedelta(hours=LATE_HOURS):
+            found.append(
+                _signal(
+                    "voucher_time_mismatch",
+                    "voucher_late",
+                    evidence=pk,
+                    paid_at=paid_at,
+                    hours=LATE_HOURS,
+                    marked_paid_at=order.paid_at.isoformat(timespec="minutes"),
+                )
+            )
+    return found[:3]
 
 
 def _off_platform(appeal: Appeal) -> list[dict[str, Any]]:
@@ -395,6 +536,7 @@ def risk_assess(*, appeal_id: int) -> tuple[int, list[dict[str, Any]]]:
     the swap succeeded: they always match the stored signals."""
     appeal = Appeal.objects.select_related("order__buyer", "order__seller").get(pk=appeal_id)
     stale_since = appeal.risk_stale_at
+    vouchers = _vouchers(appeal)
     signals = [
         *_duplicate_vouchers(appeal),
         *_linked_accounts(appeal),
@@ -402,6 +544,8 @@ def risk_assess(*, appeal_id: int) -> tuple[int, list[dict[str, Any]]]:
         *_payer_mismatch(appeal),
         *_off_platform(appeal),
         *_repeat_appellant(appeal),
+        *_amount_mismatch(appeal, vouchers),
+        *_time_mismatch(appeal, vouchers),
     ]
     score = min(100, sum(WEIGHTS[code] for code in {s["code"] for s in signals}))
     with transaction.atomic():

@@ -4,23 +4,32 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
-from typing import IO
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import IO, Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from arbitration.exceptions import InvalidInput
+from arbitration.jobs import enqueue_on_commit
 from cases import lifecycle
 from cases.audit import audit_record
 from cases.derived import risk_reassess_on_commit
 from cases.models import Party
 
-from .models import Evidence, evidence_storage
+from . import ocr
+from .extraction import extract_fields
+from .models import READ_KINDS, Evidence, evidence_storage
+
+READ_EVIDENCE = "evidence.tasks.extract_evidence"
 
 EXTENSIONS = {
     "image/png": "png",
@@ -186,6 +195,9 @@ def evidence_add(
             lifecycle.appeal_evidence_received(appeal_id=appeal_id, actor=actor, party=party)
             # A recycled voucher or a stranger's payer name changes the case's risk.
             risk_reassess_on_commit([appeal_id])
+            if kind in READ_KINDS:
+                # Read after commit, off the request; the extraction sweep catches a lost one.
+                enqueue_on_commit(READ_EVIDENCE, evidence.pk)
     return evidence
 
 
@@ -196,3 +208,143 @@ def _tail(spool: IO[bytes]) -> bytes:
     tail = spool.read()
     spool.seek(0)
     return tail
+
+
+# --- reading a file's facts -------------------------------------------------------------
+
+
+def evidence_read(*, evidence_id: int) -> bool:
+    """Read a voucher's facts from the file and store them (evidence.extracted), then mark
+    the appeal's risk stale. Returns whether this call stored a reading.
+
+    Safe to run twice and at once: the reading is stored only on a row still unread (a
+    filtered update), so a second reader's work is dropped and the risk is marked once.
+    With OCR switched off an image stays unread (the sweep reads it once OCR is on); a file
+    with no text is stored as read, with nulls and a note that says why.
+    """
+    evidence = (
+        Evidence.objects.filter(pk=evidence_id, extracted_at__isnull=True, kind__in=READ_KINDS)
+        .only("id", "appeal_id", "file", "content_type")
+        .first()
+    )
+    if evidence is None:
+        return False
+    # A storage outage raises here, leaving the row unread for the sweep.
+    with evidence.file.open("rb") as handle:
+        content = handle.read()
+    text = ocr.file_lines(content, evidence.content_type)
+    if text.note == "ocr_off":
+        return False
+    with transaction.atomic():
+        stored = Evidence.objects.filter(pk=evidence_id, extracted_at__isnull=True).update(
+            extracted=extract_fields(text.lines),
+            extracted_at=timezone.now(),
+            extraction_note=text.note,
+        )
+        if stored:
+            # What the voucher says (its amount, time, payer) feeds the risk.
+            risk_reassess_on_commit([evidence.appeal_id])
+    return bool(stored)
+
+
+def evidence_unread(*, now: datetime, limit: int) -> list[int]:
+    """Evidence still unread past the grace its on-commit reading should take, oldest
+    first (the partial index evidence_unread). Images only while OCR is on."""
+    grace = now - timedelta(seconds=settings.EXTRACTION_SWEEP_GRACE_SECONDS)
+    unread = Evidence.objects.filter(
+        extracted_at__isnull=True, kind__in=READ_KINDS, uploaded_at__lte=grace
+    )
+    if not settings.EVIDENCE_OCR:
+        unread = unread.filter(content_type=Evidence.ContentType.PDF)
+    return list(unread.order_by("uploaded_at", "id").values_list("id", flat=True)[:limit])
+
+
+# --- correcting what was read -------------------------------------------------------------
+
+# What an arbitrator may correct; `text` is the file's own text and stays as read.
+CORRECTABLE = ("amount", "currency", "payer_name", "paid_at", "reference")
+MAX_AMOUNT = Decimal("1000000000000")
+
+
+def correction_value(field: str, raw: str) -> str | None:
+    """A typed correction in the form `extracted` stores it: an amount as "1234.50", a
+    currency as its ISO code, a time as ISO 8601; empty means "the file shows none".
+    Raises InvalidInput (on `field` or `value`) for anything else."""
+    if field not in CORRECTABLE:
+        raise InvalidInput(
+            _("%(field)s cannot be corrected.") % {"field": repr(field)}, field="field"
+        )
+    raw = raw.strip()
+    if not raw:
+        return None
+    if field == "amount":
+        try:
+            amount = Decimal(raw.replace(",", "").replace(" ", ""))
+        except InvalidOperation:
+            amount = None
+        if amount is None or not amount.is_finite() or not 0 < amount < MAX_AMOUNT:
+            raise InvalidInput(_("The amount must be a positive number."), field="value")
+        return str(amount.quantize(Decimal("0.01")))
+    if field == "currency":
+        if not re.fullmatch(r"[A-Za-z]{3}", raw):
+            raise InvalidInput(
+                _("The currency must be a 3-letter code (CNY, USD, RUB)."), field="value"
+            )
+        return raw.upper()
+    if field == "paid_at":
+        try:
+            return datetime.fromisoformat(raw).isoformat()
+        except ValueError:
+            raise InvalidInput(
+                _("The time must be written as YYYY-MM-DD HH:MM."), field="value"
+            ) from None
+    limit = 256 if field == "payer_name" else 128
+    if len(raw) > limit:
+        raise InvalidInput(_("At most %(n)s characters.") % {"n": limit}, field="value")
+    return raw
+
+
+def evidence_correct(
+    *,
+    appeal_id: int,
+    evidence_id: int,
+    field: str,
+    value: str,
+    actor: AbstractBaseUser | None,
+) -> Evidence:
+    """Correct one field of what was read from a file, as the arbitrator who can decide the
+    case (lifecycle.can_decide) sees it. The reading stays as read; the correction, its
+    author and time are kept beside it, audited (evidence.corrected), and the case's risk
+    is recomputed. Correcting a field to what it already says changes nothing."""
+    clean = correction_value(field, value)
+    with transaction.atomic():
+        appeal = lifecycle.lock_appeal(appeal_id)
+        lifecycle.can_decide(actor, appeal).check()
+        evidence = (
+            Evidence.objects.select_for_update().filter(pk=evidence_id, appeal=appeal).first()
+        )
+        if evidence is None:
+            raise InvalidInput(_("This case has no such evidence."), field="evidence")
+        before = (evidence.facts or {}).get(field)
+        if before == clean:
+            return evidence
+        read = (evidence.extracted or {}).get(field)
+        corrections: dict[str, Any] = dict(evidence.corrections)
+        corrections[field] = {
+            "value": clean,
+            "by": actor.pk if actor is not None else None,
+            "by_name": actor.get_username() if actor is not None else "",
+            "at": timezone.now().isoformat(),
+        }
+        evidence.corrections = corrections
+        evidence.save(update_fields=["corrections"])
+        audit_record(
+            actor=actor,
+            action="evidence.corrected",
+            obj=evidence,
+            appeal=appeal,
+            before={"field": field, "value": before, "read": read},
+            after={"field": field, "value": clean},
+        )
+        risk_reassess_on_commit([appeal.pk])
+    return evidence

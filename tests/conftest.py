@@ -158,6 +158,20 @@ def private_webhook_urls(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def no_ocr(settings: Any) -> None:
+    """Tasks run eagerly without REDIS_URL, so every voucher a test uploads would be read
+    by OCR (about half a second each). Image reading is off unless a test asks for it with
+    the `ocr` fixture; PDFs are still read from their text layer, which is cheap."""
+    settings.EVIDENCE_OCR = False
+
+
+@pytest.fixture
+def ocr(settings: Any) -> None:
+    """Image reading on, for the tests of OCR itself."""
+    settings.EVIDENCE_OCR = True
+
+
+@pytest.fixture(autouse=True)
 def private_cache(settings: Any) -> None:
     """Each test gets an empty in-memory cache: login lock-out counters and cached lookups
     never leak between tests, nor in from the shared Redis of the PostgreSQL CI pass."""

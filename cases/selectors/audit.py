@@ -30,7 +30,7 @@ from cases.models import (
     Verdict,
 )
 from cases.roles import Role
-from evidence.models import Evidence
+from evidence.models import FIELD_LABELS, Evidence
 
 # How much of a sha256 the trail shows; the full value is on hover and on click.
 HASH_SHOWN = 8
@@ -266,6 +266,19 @@ def _evidence_added(s: _Say) -> Sentence:
     )
 
 
+def _evidence_corrected(s: _Say) -> Sentence:
+    field = s.after.get("field") or ""
+    s.v |= {
+        "field": str(FIELD_LABELS.get(field, field)).lower(),
+        "value": s.after.get("value") or "—",
+        "read": s.before.get("read") or "—",
+    }
+    return Sentence(
+        _("%(actor)s corrected the %(field)s read from evidence to %(value)s (read: %(read)s)")
+        % s.v
+    )
+
+
 def _review_requested(s: _Say) -> Sentence:
     s.v["party"] = _party(s.get("requested_by") or s.get("party"))
     return Sentence(
@@ -310,6 +323,7 @@ SENTENCES: dict[str, Callable[[_Say], Sentence]] = {
     ),
     "note.added": _plain(gettext_noop("%(actor)s added a note"), quote_key="text"),
     "evidence.added": _evidence_added,
+    "evidence.corrected": _evidence_corrected,
     "verdict.proposed": _verdict_proposed,
     "verdict.approved": _verdict_approved,
     "verdict.sent_back": _sent_back,

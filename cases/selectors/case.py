@@ -48,7 +48,8 @@ from cases.models import (
 from cases.selectors.audit import Sentence, audit_sentence
 from cases.selectors.audit import user_ids as audit_user_ids
 from evidence import graph
-from evidence.models import Evidence
+from evidence.extraction import FIELDS as EXTRACTED_FIELDS
+from evidence.models import FIELD_LABELS, Evidence
 from evidence.selectors import shared_signals
 
 if TYPE_CHECKING:
@@ -551,6 +552,10 @@ class EvidenceItem:
     evidence: Evidence
     payer_mismatch: bool
 
+    @property
+    def read(self) -> list[ReadField]:
+        return read_fields(self.evidence)
+
 
 def evidence_items(appeal: Appeal) -> list[EvidenceItem]:
     """The case's evidence in upload order, each with its payer-name check."""
@@ -581,15 +586,64 @@ def evidence_by_party(items: list[EvidenceItem]) -> list[tuple[str, list[Evidenc
     ]
 
 
-def _extracted(evidence: Evidence) -> list[tuple[str, str]]:
-    """What was read from a file (evidence.extracted, once fraud intelligence fills it),
-    as label/value pairs; nothing while the model has no such field."""
-    found = getattr(evidence, "extracted", None)
-    if not found:
+@dataclass(frozen=True)
+class ReadField:
+    """One field of what was read from a file, as the page shows it: the value the desk
+    trusts, and, when an arbitrator corrected it, what was read and who corrected it."""
+
+    field: str
+    label: str
+    value: str
+    read: str = ""
+    corrected_by: str = ""
+    corrected: bool = False
+
+
+def _shown(value: Any) -> str:
+    return "—" if value in (None, "") else str(value)
+
+
+def read_fields(evidence: Evidence) -> list[ReadField]:
+    """What was read from a file (evidence.extracted) with each correction over it; the
+    file's whole text comes last. Empty while the file is unread and uncorrected."""
+    facts = evidence.facts
+    if facts is None:
         return []
-    if isinstance(found, dict):
-        return [(str(k), v if isinstance(v, str) else str(v)) for k, v in found.items()]
-    return [("", str(found))]
+    read = evidence.extracted or {}
+    shown = []
+    for name in EXTRACTED_FIELDS:
+        correction = (evidence.corrections or {}).get(name)
+        if name == "text" and not facts.get("text"):
+            continue
+        shown.append(
+            ReadField(
+                field=name,
+                label=str(FIELD_LABELS[name]),
+                value=_shown(facts.get(name)),
+                read=_shown(read.get(name)) if correction else "",
+                corrected_by=str(correction.get("by_name", "")) if correction else "",
+                corrected=correction is not None,
+            )
+        )
+    return shown
+
+
+def _extracted(evidence: Evidence) -> list[tuple[str, str]]:
+    """What was read from a file as the viewer's label/value pairs (json_script: text
+    only): a corrected value says what was read and who corrected it."""
+    pairs = []
+    for item in read_fields(evidence):
+        value = item.value
+        if item.corrected:
+            value = _("%(value)s (corrected by %(user)s; read: %(read)s)") % {
+                "value": item.value,
+                "user": item.corrected_by or _("system"),
+                "read": item.read,
+            }
+        pairs.append((item.label, value))
+    if evidence.extraction_note:
+        pairs.append((str(_("Note")), str(evidence.get_extraction_note_display())))
+    return pairs
 
 
 def evidence_viewer_data(appeal: Appeal, items: list[EvidenceItem]) -> list[dict[str, Any]]:

@@ -40,6 +40,7 @@ from cases.forms import (
     CancelForm,
     ClaimForm,
     EscalateForm,
+    EvidenceCorrectionForm,
     EvidenceUploadForm,
     MessageForm,
     NoteForm,
@@ -61,7 +62,7 @@ from cases.selectors import case as selectors
 from cases.templatetags.desk_ui import amount, chat_html
 from cases.views.queue import open_next_case
 from evidence.models import Evidence, evidence_storage
-from evidence.services import EXTENSIONS, evidence_add
+from evidence.services import EXTENSIONS, evidence_add, evidence_correct
 from evidence.uploads import SizeLimitHandler
 
 logger = logging.getLogger(__name__)
@@ -150,6 +151,7 @@ def _forms(
     if can.escalate:
         made["escalate"] = EscalateForm()
     if can.decide:
+        made["correct_evidence"] = EvidenceCorrectionForm()
         usual, other = selectors.rules_for(appeal)
         made["verdict"] = VerdictForm(usual=usual, other=other)
     if can.send_back:
@@ -562,6 +564,29 @@ def _upload(request: HttpRequest, pk: int, *, guard: SizeLimitHandler) -> HttpRe
         perm=roles.WORK,
         do=do,
         success=_("Evidence added."),
+        anchor="evidence",
+    )
+
+
+@require_POST
+@staff_required
+def correct_evidence(request: HttpRequest, pk: int) -> HttpResponse:
+    """Correct one field of what was read from a file; the service's guard
+    (lifecycle.can_decide) decides, under the lock, who may."""
+    return _act(
+        request,
+        pk,
+        "correct_evidence",
+        EvidenceCorrectionForm(request.POST),
+        perm=roles.WORK,
+        do=lambda a, d: evidence_correct(
+            appeal_id=a.pk,
+            evidence_id=d["evidence"],
+            field=d["field"],
+            value=d["value"],
+            actor=request.user,
+        ),
+        success=_("Correction saved; the risk is recomputed with it."),
         anchor="evidence",
     )
 
