@@ -93,14 +93,14 @@ class RestrictionLiftView(APIView):
     )
     def post(self, request: Request, external_id: str, pk: int) -> Response:
         trader = by_external_id(Trader, external_id)
+        serializer = LiftInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
         get_object_or_404(
             AccountRestriction.objects.only("id"),
             pk=pk,
             trader=trader,
             state=AccountRestriction.State.IMPOSED,
         )
-        serializer = LiftInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         restriction = lifecycle.restriction_lift(
             actor=request.user, restriction_id=pk, reason=serializer.validated_data["reason"]
         )

@@ -41,6 +41,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from arbitration.wsgi import application
+from cases.lifecycle import restriction_add
 from cases.models import EscalationRule, Incident, Notification, Rule, SlaPolicy
 from cases.notifications import notify
 from cases.services import chat_ingest
@@ -89,6 +90,10 @@ OPERATIONS = [
     ("POST", f"{API}/incidents/{{id}}/end/"),
     ("GET", f"{API}/notifications/"),
     ("POST", f"{API}/notifications/{{id}}/read/"),
+    # v1.1, traders and account restrictions.
+    ("GET", f"{API}/traders/{{external_id}}/"),
+    ("POST", f"{API}/traders/{{external_id}}/restrictions/"),
+    ("POST", f"{API}/traders/{{external_id}}/restrictions/{{id}}/lift/"),
 ]
 
 CHECKS = [
@@ -183,7 +188,12 @@ def desk(arbitrator: Any, arbitrator2: Any, senior: Any, lead: Any) -> dict[str,
         "order": [o.external_id for o in free + orders],
         "rule": list(Rule.objects.filter(active=True).values_list("code", flat=True)),
         "username": [arbitrator.username, arbitrator2.username, senior.username, lead.username],
-        "id_by_path": floor(arbitrator, lead),
+        "id_by_path": floor(arbitrator, lead)
+        | {
+            f"{API}/traders/{{external_id}}/restrictions/{{id}}/lift/": [
+                restriction_add(actor=lead, trader=traders[0], functions=["p2p"], reason="ST").pk
+            ]
+        },
     }
 
 
@@ -258,14 +268,20 @@ SERVICE_WRITES = {
     ("POST", "/api/v1/appeals/"),
     ("POST", "/api/v1/appeals/{id}/review/"),
 }
-# The floor's settings are the team leads' to change (403 for anyone else, tested in
-# test_floor_api.py).
+# The floor's settings are the team leads' to change, and restrictions the seniors' and
+# leads' (403 for anyone else, tested in test_floor_api.py and test_traders.py).
 LEAD_WRITES = {
     (method, path)
     for method, path in OPERATIONS
     if method != "GET"
     and path.startswith(
-        (f"{API}/staff/", f"{API}/sla-policies/", f"{API}/escalation-rules/", f"{API}/incidents/")
+        (
+            f"{API}/staff/",
+            f"{API}/sla-policies/",
+            f"{API}/escalation-rules/",
+            f"{API}/incidents/",
+            f"{API}/traders/{{external_id}}/restrictions/",
+        )
     )
 }
 
