@@ -2,9 +2,8 @@
 account's restrictions (and proposals), its most recent signals, the accounts linked to
 it, and its appeals. No writes.
 
-`trader_linked` is the one place that says which accounts are linked to a trader; today
-it reads shared AccountSignal values, and the linked-account cluster replaces its body
-without changing what callers get.
+`trader_linked` is the one place that says which accounts are linked to a trader: its
+linked-account cluster (evidence.graph).
 """
 
 from __future__ import annotations
@@ -13,10 +12,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from cases.models import AccountRestriction, AccountSignal, Appeal, Party, Trader, Verdict
+from cases.models import (
+    AccountRestriction,
+    Appeal,
+    Party,
+    SignalEvent,
+    Trader,
+    Verdict,
+)
+from evidence import graph
 
 # How many of the trader's signals the page and the API show (the most recent first).
 RECENT_SIGNALS = 20
@@ -37,8 +44,35 @@ def restrictions_of(trader: Trader) -> QuerySet[AccountRestriction]:
 
 
 def recent_signals(trader: Trader, limit: int = RECENT_SIGNALS) -> list[dict[str, Any]]:
-    """The trader's signals, the most recently seen first. `country` and `event` are
-    null until signals carry them (the sighting history)."""
+    """The trader's most recent sightings (SignalEvent: kind, value, when, the country and
+    the event as reported), each with when that value was first seen on the account. A
+    trader reported before sightings were kept shows its aggregated signals, with no
+    country or event. Two queries."""
+    events = list(
+        SignalEvent.objects.filter(trader=trader)
+        .order_by("-seen_at", "-id")
+        .values("kind", "value", "seen_at", "country", "event")[:limit]
+    )
+    firsts = (
+        {
+            (row["kind"], row["value"]): row["first_seen_at"]
+            for row in trader.signals.values("kind", "value", "first_seen_at", "last_seen_at")
+        }
+        if events
+        else {}
+    )
+    if events:
+        return [
+            {
+                "kind": e["kind"],
+                "value": e["value"],
+                "seen_at": e["seen_at"],
+                "first_seen_at": firsts.get((e["kind"], e["value"]), e["seen_at"]),
+                "country": e["country"] or None,
+                "event": e["event"] or None,
+            }
+            for e in events
+        ]
     rows = trader.signals.order_by("-last_seen_at", "-id").values(
         "kind", "value", "first_seen_at", "last_seen_at"
     )[:limit]
@@ -56,27 +90,10 @@ def recent_signals(trader: Trader, limit: int = RECENT_SIGNALS) -> list[dict[str
 
 
 def trader_linked(trader: Trader, limit: int = LINKED_MAX) -> list[dict[str, Any]]:
-    """The accounts linked to this trader: `[{"external_id", "via": [signal kinds]}]`,
-    those sharing the most kinds first. Two queries whatever the number (the
-    (kind, value) index serves the join)."""
-    own = AccountSignal.objects.filter(
-        trader=trader, kind=OuterRef("kind"), value=OuterRef("value")
-    )
-    shared = (
-        AccountSignal.objects.filter(Exists(own))
-        .exclude(trader=trader)
-        .values("trader_id", "trader__external_id", "kind")
-        .distinct()
-    )
-    via: dict[str, set[str]] = {}
-    for row in shared:
-        via.setdefault(row["trader__external_id"], set()).add(row["kind"])
-    kinds = AccountSignal.Kind.values
-    linked = [
-        {"external_id": ext, "via": [k for k in kinds if k in found]} for ext, found in via.items()
-    ]
-    linked.sort(key=lambda row: (-len(row["via"]), row["external_id"]))
-    return linked[:limit]
+    """The accounts linked to this trader: `[{"external_id", "via": [signal kinds]}]`, the
+    other members of its linked-account cluster (evidence.graph, which keeps the clusters
+    as signals arrive and rebuilds them nightly)."""
+    return graph.linked(trader, limit=limit)
 
 
 def _party_q(trader: Trader) -> Q:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from cases import lifecycle
 from cases.models import AccountRestriction, AccountSignal, OutboxEvent, Trader
-from tests.factories import OrderFactory, TraderFactory, appeal_in, propose
+from cases.services import signals_ingest
+from tests.factories import OrderFactory, TraderFactory, appeal_in, propose, staff_user
 
 from .payloads import API, ISO_WITH_OFFSET, assert_error
 
@@ -29,11 +31,20 @@ def url(trader: Trader, rest: str = "") -> str:
     return f"{API}/traders/{trader.external_id}/{rest}"
 
 
-def signal(trader: Trader, kind: str, value: str, minutes_ago: int = 0) -> AccountSignal:
+def signal(
+    trader: Trader, kind: str, value: str, minutes_ago: int = 0, **sighting: str
+) -> AccountSignal:
+    """Report a signal as the exchange does (the ingest also joins the clusters)."""
     seen = timezone.now() - timedelta(minutes=minutes_ago)
-    return AccountSignal.objects.create(
-        trader=trader, kind=kind, value=value, first_seen_at=seen, last_seen_at=seen
+    reporter = User.objects.filter(username="svc-signals").first() or staff_user(
+        "service_account", username="svc-signals"
     )
+    signals_ingest(
+        trader=trader,
+        signals=[{"kind": kind, "value": value, "seen_at": seen, **sighting}],
+        actor=reporter,
+    )
+    return AccountSignal.objects.get(trader=trader, kind=kind, value=value)
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -49,7 +60,7 @@ def test_a_trader_reads_as_the_contract_says(login, auditor, senior, trader, arb
         actor=senior, trader=trader, functions=["p2p"], reason="Fake receipts.", until=until
     )
     signal(trader, "device", "dev-1", minutes_ago=30)
-    signal(trader, "ip", "10.0.0.1", minutes_ago=5)
+    signal(trader, "ip", "10.0.0.1", minutes_ago=5, country="VN", event="login")
     other = TraderFactory(external_id="T-OTHER")
     signal(other, "device", "dev-1")
     signal(other, "ip", "10.0.0.1")
@@ -93,6 +104,8 @@ def test_a_trader_reads_as_the_contract_says(login, auditor, senior, trader, arb
         ("device", "dev-1"),
     ]
     assert set(body["signals"][0]) == {"kind", "value", "seen_at", "country", "event"}
+    assert (body["signals"][0]["country"], body["signals"][0]["event"]) == ("VN", "login")
+    assert (body["signals"][1]["country"], body["signals"][1]["event"]) == (None, None)
     assert body["linked"] == [
         {"external_id": "T-OTHER", "via": ["ip", "device"]},
         {"external_id": "T-THIRD", "via": ["ip"]},
@@ -124,7 +137,7 @@ def test_a_trader_costs_the_same_queries_with_many_rows(
         lifecycle.restriction_add(actor=senior, trader=trader, functions=["p2p"], reason=f"r{i}")
         signal(trader, "ip", f"10.1.0.{i}")
         signal(TraderFactory(), "ip", f"10.1.0.{i}")
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         response = client.get(url(trader))
     assert len(response.json()["restrictions"]) == 30
     assert len(response.json()["linked"]) == 30
