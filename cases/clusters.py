@@ -115,7 +115,8 @@ def _lock_values(values: list[tuple[str, str]]) -> None:
 def clusters_link(*, trader_id: int, new: list[tuple[str, str]]) -> set[int]:
     """Update the clusters for the (kind, value)s just recorded on a trader for the first
     time. Call inside the ingest's transaction, after the rows are written. Returns the
-    traders whose cluster changed (their appeals' linked_accounts may change too)."""
+    clusters that changed, by label (a trader left alone by a split: its own id), whose
+    members' appeals may read differently now (linked_accounts)."""
     changed: set[int] = set()
     if not new:
         return changed
@@ -163,7 +164,7 @@ def _merge(a: int, b: int) -> set[int]:
     )
     keep, gone = sorted((ra, rb), key=lambda r: (-sizes.get(r, 1), r))
     Trader.objects.filter(Q(cluster_id=gone) | Q(pk=gone) | Q(pk=keep)).update(cluster_id=keep)
-    return set(Trader.objects.filter(cluster_id=keep).values_list("pk", flat=True))
+    return {keep}
 
 
 def _split(member: int) -> set[int]:
@@ -200,4 +201,4 @@ def _split(member: int) -> set[int]:
         by_label.setdefault(labels.get(pk), []).append(pk)
     for label, pks in by_label.items():
         Trader.objects.filter(pk__in=pks).update(cluster_id=label)
-    return set(ids)
+    return {label for label in by_label if label is not None} | set(by_label.get(None, []))

@@ -315,15 +315,19 @@ def signals_ingest(
             ],
             ignore_conflicts=True,  # signal_event_unique: the sighting is already kept
         )
-        relinked = clusters_link(trader_id=trader.pk, new=new) - {trader.pk}
+        relinked = clusters_link(trader_id=trader.pk, new=new)
         if relinked:
-            # Another account's appeal may now be linked to this trader's verdicts.
+            # Another account's appeal may now be linked to this trader's verdicts. Read
+            # from the (few) live appeals' side: a cluster can hold thousands of traders.
             risk_reassess_on_commit(
                 list(
-                    Appeal.objects.filter(
-                        Q(order__buyer_id__in=relinked) | Q(order__seller_id__in=relinked)
+                    Appeal.objects.exclude(status__in=Appeal.CLOSED_STATUSES)
+                    .filter(
+                        Q(order__buyer__cluster_id__in=relinked)
+                        | Q(order__seller__cluster_id__in=relinked)
+                        | Q(order__buyer_id__in=relinked)
+                        | Q(order__seller_id__in=relinked)
                     )
-                    .exclude(status__in=Appeal.CLOSED_STATUSES)
                     .values_list("id", flat=True)[:100]
                 )
             )

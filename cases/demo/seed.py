@@ -72,6 +72,8 @@ from .stories import (
 
 S = Appeal.Status
 HISTORY_DAYS = 56
+# Where the demo's account takeovers log in from: never the owner's own country.
+INTRUDER_COUNTRIES = ("NG", "VN")
 # The trader ids never depend on --seed: they are how a re-run recognises a loaded demo.
 TRADER_ID_BASE = 70_100_000
 SERVICE_NAME = "p2p-order-service"
@@ -89,6 +91,8 @@ class TraderInfo:
     email: str
     bank_pick: int
     registered_at: datetime
+    # A payment account the exchange saw on them, reported as a signal when set.
+    payment_account: str = ""
 
     @property
     def currency(self) -> str:
@@ -280,6 +284,8 @@ class DemoSeeder:
         for info in self.ring:
             info.device = shared_device
         self.ring[1].ip = self.ring[0].ip = "203.0.113.77"
+        # The first and the last pay from one IBAN: a cluster by payment account as well.
+        self.ring[0].payment_account = self.ring[2].payment_account = "IT60X0542811101000000123456"
 
     def _trader(self, person: Person, number: int, lang: str) -> TraderInfo:
         rng = self.rng
@@ -401,16 +407,57 @@ class DemoSeeder:
                     continue
                 self._signalled.add(info.external_id)
                 trader = plan.order.buyer if info is plan.buyer else plan.order.seller
-                seen = plan.created_at
-                signals_ingest(
-                    trader=trader,
-                    signals=[
-                        {"kind": "ip", "value": info.ip, "seen_at": seen},
-                        {"kind": "device", "value": info.device, "seen_at": seen},
-                        {"kind": "email", "value": info.email, "seen_at": seen},
-                    ],
-                    actor=self.service,
-                )
+                seen, home = plan.created_at, info.person.country
+                signals = [
+                    {"kind": "ip", "value": info.ip, "seen_at": seen, "country": home},
+                    {"kind": "device", "value": info.device, "seen_at": seen, "event": "trade"},
+                    {"kind": "email", "value": info.email, "seen_at": seen},
+                ]
+                if info.payment_account:
+                    signals.append(
+                        {"kind": "payment_account", "value": info.payment_account, "seen_at": seen}
+                    )
+                signals_ingest(trader=trader, signals=signals, actor=self.service)
+
+        return run
+
+    def _takeover(self, plan: OrderPlan, side: str) -> Callable:
+        """The owner's weeks of logins from their usual phone at home, then an intruder's
+        login from a new device in another country and a password change, under an hour
+        before the order. Planted for `new_device_before_trade` and the case page's
+        account-security timeline (the appellant is the owner reporting it)."""
+        info = plan.buyer if side == BUYER else plan.seller
+        home = info.person.country
+        abroad = next(c for c in INTRUDER_COUNTRIES if c != home)
+        rng, created = self.rng, plan.created_at
+        intruder_ip = f"102.{rng.randint(1, 254)}.{rng.randint(1, 254)}.{rng.randint(1, 254)}"
+        intruder_device = f"android-{rng.getrandbits(64):016x}"
+
+        def run() -> None:
+            usual = [
+                {
+                    "kind": kind,
+                    "value": value,
+                    "seen_at": created - timedelta(days=days, minutes=rng.randint(0, 600)),
+                    "country": home,
+                    "event": "login",
+                }
+                for days in (30, 21, 12, 6, 3)
+                for kind, value in (("device", info.device), ("ip", info.ip))
+            ]
+            intruder = [
+                {
+                    "kind": kind,
+                    "value": value,
+                    "seen_at": created - timedelta(minutes=minutes),
+                    "country": abroad,
+                    "event": event,
+                }
+                for minutes, event in ((52, "login"), (40, "password_change"), (1, "trade"))
+                for kind, value in (("device", intruder_device), ("ip", intruder_ip))
+            ]
+            trader = plan.order.buyer if side == BUYER else plan.order.seller
+            signals_ingest(trader=trader, signals=usual + intruder, actor=self.service)
 
         return run
 
@@ -691,6 +738,10 @@ class DemoSeeder:
                     buyer = fresh
                 elif decision.responsible == SELLER:
                     seller = fresh
+        if story.reason == Appeal.Reason.ACCOUNT_COMPROMISED:
+            # A takeover needs an account with a past: the owner's years, not a fresh one.
+            owner = buyer if story.opened_by == BUYER else seller
+            owner.registered_at = min(owner.registered_at, created - timedelta(days=400))
         plan = self._order_plan(
             buyer, seller, currency, created, high_value=case.high_value, asset=asset
         )
@@ -782,6 +833,8 @@ class DemoSeeder:
         lang = story.lang
         self.at(plan.created_at, self._upsert(plan, Order.Status.CREATED))
         self.at(plan.created_at, self._signals(plan))
+        if story.reason == Appeal.Reason.ACCOUNT_COMPROMISED:
+            self.at(plan.created_at, self._takeover(plan, story.opened_by))
         if case.paid_at:
             self.at(case.paid_at, self._upsert(plan, Order.Status.PAID, paid_at=case.paid_at))
         if case.released_at:

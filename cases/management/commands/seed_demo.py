@@ -88,6 +88,10 @@ class Command(BaseCommand):
                 progress=options["verbosity"] > 0,
             )
             self.stdout.write(result.describe())
+            # The bulk rows are copied in, past the ingest that keeps the clusters.
+            from evidence.graph import recluster
+
+            self.stdout.write(f"Linked-account clusters rebuilt: {recluster()}")
         elif DemoSeeder.already_loaded():
             self.stdout.write(
                 "The demo stories are already loaded: nothing added. (Use --scale N to add "
