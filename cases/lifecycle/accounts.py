@@ -304,8 +304,8 @@ def restriction_add(
 
 def restriction_propose(
     *,
-    actor: AbstractBaseUser,
     trader: Trader,
+    actor: AbstractBaseUser,
     functions: list[str],
     reason: str,
     until: datetime | None = None,
@@ -317,8 +317,8 @@ def restriction_propose(
     guards.can_propose_restriction(actor).check()
     with transaction.atomic():
         restriction = _create(
-            actor=actor,
             trader=trader,
+            actor=actor,
             functions=functions,
             reason=reason,
             until=until,

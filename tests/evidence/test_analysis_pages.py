@@ -16,7 +16,9 @@ from django.utils import timezone
 
 from cases import lifecycle
 from cases.models import AccountSignal, Appeal, VerdictReview
+from cases.services import signals_ingest
 from evidence.analysis import Weeks, zone
+from evidence.graph import recluster
 from evidence.models import RiskFinding
 from evidence.risk import WEIGHTS, risk_assess, risk_findings_backfill
 from tests.factories import (
@@ -151,9 +153,12 @@ def test_the_overview_documents_every_weight(client, auditor):
 def test_risk_assess_writes_the_findings_rows_with_the_score(django_capture_on_commit_callbacks):
     buyer, seller = TraderFactory(), TraderFactory()
     now = timezone.now()
+    reporter = staff_user("service_account")
     for trader in (buyer, seller):
-        AccountSignal.objects.create(
-            trader=trader, kind="device", value="dev-1", first_seen_at=now, last_seen_at=now
+        signals_ingest(
+            trader=trader,
+            signals=[{"kind": "device", "value": "dev-1", "seen_at": now}],
+            actor=reporter,
         )
     appeal = open_appeal(order=OrderFactory(buyer=buyer, seller=seller))
     risk_assess(appeal_id=appeal.pk)
@@ -165,6 +170,7 @@ def test_risk_assess_writes_the_findings_rows_with_the_score(django_capture_on_c
     assert RiskFinding.objects.get(appeal=appeal, side="buyer").opened_at == appeal.created_at
     # Nothing found any more: the rows go with the signals.
     AccountSignal.objects.filter(trader=seller).delete()
+    recluster()
     risk_assess(appeal_id=appeal.pk)
     assert not RiskFinding.objects.filter(appeal=appeal).exists()
 
