@@ -282,8 +282,12 @@ def _labelled(field: str, lines: Sequence[str]) -> list[str]:
     return found
 
 
+# OCR drops the space between Latin words: "JohnSmith" is "John Smith".
+GLUED_WORDS = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
 def _payer(value: str) -> str | None:
-    name = ACCOUNT_TAIL.sub("", value).strip(" :：-*")
+    name = GLUED_WORDS.sub(" ", ACCOUNT_TAIL.sub("", value)).strip(" :：-*")
     if not name or not re.search(r"[^\W\d_]", name):
         return None
     return name[:256]
