@@ -135,21 +135,23 @@ def loss_q() -> Q:
     return Q(appeal__reason__in=LOSS_REASONS, responsible_party__in=CULPRITS) & ~cleared
 
 
-def _appellant_id() -> Case:
-    return Case(
-        When(appeal__opened_by=Party.BUYER, then=F("appeal__order__buyer_id")),
-        default=F("appeal__order__seller_id"),
-    )
+def repeat_q() -> Q:
+    """The appellant had opened an appeal before this one (on a verdict queryset). Two
+    subqueries on real columns, one per appellant side: an OuterRef to an annotation is
+    left as a bare name inside an aggregate (and counts nothing)."""
 
+    def earlier(side: str) -> Exists:
+        return Exists(
+            Appeal.objects.filter(
+                created_at__lt=OuterRef("appeal__created_at"),
+                opened_by=side,
+                **{f"order__{side}_id": OuterRef(f"appeal__order__{side}_id")},
+            )
+        )
 
-def repeat_q() -> Exists:
-    """The appellant had opened an appeal before this one (on a verdict queryset
-    annotated with `appellant_id`)."""
-    earlier = Appeal.objects.filter(created_at__lt=OuterRef("appeal__created_at")).filter(
-        Q(opened_by=Party.BUYER, order__buyer_id=OuterRef("appellant_id"))
-        | Q(opened_by=Party.SELLER, order__seller_id=OuterRef("appellant_id"))
+    return (Q(appeal__opened_by=Party.BUYER) & Q(earlier(Party.BUYER))) | (
+        Q(appeal__opened_by=Party.SELLER) & Q(earlier(Party.SELLER))
     )
-    return Exists(earlier)
 
 
 # The groups the loophole finder compares, as expressions on a verdict.
@@ -176,7 +178,7 @@ MEASURES = ("reversal", "loss", "repeat")
 
 
 def measure_q(measure: str) -> Q | Exists | None:
-    """The condition of a measure on a verdict queryset annotated with `appellant_id`."""
+    """The condition of a measure on a verdict queryset."""
     return {"reversal": reversed_q(), "loss": loss_q(), "repeat": repeat_q()}.get(measure)
 
 
@@ -422,7 +424,7 @@ def loopholes(*, weeks: Weeks, min_sample: int) -> dict[str, Any]:
     effect in the range, and every group (reason, payment method, cited rule, the
     appellant's country) with at least `min_sample` of them, its rates and how many
     times the average each is. Five queries."""
-    base = decided(weeks).annotate(appellant_id=_appellant_id())
+    base = decided(weeks)
     overall = base.aggregate(**_rates())
     average = {m: (overall[m] / overall["n"] if overall["n"] else 0.0) for m in MEASURES}
     groups: list[dict[str, Any]] = []
@@ -472,7 +474,7 @@ def decided_cases(
 ) -> QuerySet[Verdict]:
     """Verdicts that took effect in the range, in the group and of the measure given
     (loss, reversal, repeat), latest first, with their appeals."""
-    qs = decided(weeks).annotate(appellant_id=_appellant_id())
+    qs = decided(weeks)
     if dimension in DIMENSIONS:
         qs = qs.annotate(group=DIMENSIONS[dimension]).filter(group=value or "")
     condition = measure_q(measure or "")

@@ -237,7 +237,17 @@ class DemoSeeder:
                     step.run()
                 if progress:
                     progress(1)
+            self._loss_spike()
             self._set_registration_dates()
+
+    def _loss_spike(self) -> None:
+        """Recent chargebacks and scams lost on one payment method (cases.demo.losses)."""
+        from cases.demo.losses import loss_spike
+
+        ids = [t.external_id for group in self.traders.values() for t in group][:40]
+        traders = list(Trader.objects.filter(external_id__in=ids))
+        if len(traders) >= 2:
+            loss_spike(rng=self.rng, now=self.now, decider=self.staff["senior"], traders=traders)
 
     def _service_account(self) -> AbstractBaseUser:
         """The P2P order service pushes orders, chat, appeals and evidence: it is the actor

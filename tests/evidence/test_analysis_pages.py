@@ -539,7 +539,13 @@ def test_the_repeat_rate_counts_appellants_who_appealed_before(client, lead):
         if r["measure"] == "repeat" and r["dimension"] == "reason"
     }
     assert repeat == {"fraud_scam": 1}
-    assert first and again and other
+    average = client.get(reverse("evidence:loopholes"), {"min_sample": 2}).context["average"]
+    assert average["repeat"] == round(100 / 3, 1)
+    listed = client.get(
+        reverse("evidence:cases"),
+        {"measure": "repeat", "dimension": "reason", "value": "fraud_scam"},
+    ).context["items"]
+    assert [i["appeal"].pk for i in listed] == [again.pk] and first and other
 
 
 def test_loophole_page_costs_a_bounded_number_of_queries(
