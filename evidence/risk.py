@@ -25,7 +25,8 @@ from cases.models import (
     appellant_won,
 )
 
-from .models import Evidence
+from . import fingerprints
+from .models import Evidence, VoucherFingerprint
 
 # What each finding adds to the score; the score is capped at 100.
 WEIGHTS = {
@@ -34,6 +35,7 @@ WEIGHTS = {
     "payer_name_mismatch": 25,
     "off_platform_contact": 15,
     "repeat_appellant": 15,
+    "voucher_edited": 25,
 }
 # What each code is called on a page.
 LABELS = {
@@ -42,6 +44,7 @@ LABELS = {
     "payer_name_mismatch": gettext_lazy("Payer name mismatch"),
     "off_platform_contact": gettext_lazy("Off-platform contact"),
     "repeat_appellant": gettext_lazy("Repeat appellant"),
+    "voucher_edited": gettext_lazy("Edited voucher"),
 }
 # Each finding's sentence. A signal is stored with its sentence's key and values and the
 # sentence in English (`detail`, what the API gives); pages show it in the viewer's
@@ -58,6 +61,7 @@ SENTENCES = {
         "The %(sender)s pushes to move off the platform (%(n)s message(s))."
     ),
     "repeat": gettext_noop("The appellant opened %(n)s earlier appeal(s) and lost %(lost)s."),
+    "edited": gettext_noop("A file from the %(party)s shows edit traces (%(traces)s)."),
 }
 
 
@@ -67,6 +71,8 @@ def _sentence(key: str, params: dict[str, Any]) -> str:
     values = dict(params)
     if "kind" in values:
         values["kind"] = str(AccountSignal.Kind(values["kind"]).label).lower()
+    if "party" in values:
+        values["party"] = str(Party(values["party"]).label).lower()
     if "sender" in values:
         values["sender"] = str(ChatMessage.Sender(values["sender"]).label).lower()
     if "payer" in values:
@@ -89,9 +95,6 @@ def signal_text(signal: dict[str, Any]) -> str:
         return str(signal.get("detail", ""))
 
 
-# Difference hashes this close (of 64 bits) are the same picture re-encoded or resized;
-# receipts that merely share a bank app's layout differ in more bits than this.
-NEAR_BITS = 3
 # A pattern, not bad luck: this many earlier appeals, or this many lost.
 REPEAT_APPEALS = 3
 REPEAT_LOSSES = 2
@@ -105,37 +108,66 @@ def _norm(name: str) -> str:
 
 
 def _duplicate_vouchers(appeal: Appeal) -> list[dict[str, Any]]:
-    mine = list(Evidence.objects.filter(appeal=appeal).values("sha256", "image_hash"))
+    """The same file on another order (sha256), and near-copies of an image (the
+    fingerprint index's candidates, each verified against the stored thumbnail, so
+    honest receipts from one bank app's template do not match each other)."""
+    mine = list(
+        Evidence.objects.filter(appeal=appeal).values(
+            "sha256", "fingerprint__thumbnail", "fingerprint__phash"
+        )
+    )
     if not mine:
         return []
     others = Evidence.objects.exclude(appeal__order_id=appeal.order_id)
     found: list[dict[str, Any]] = []
+    shas = {e["sha256"] for e in mine}
     same = (
-        others.filter(sha256__in={e["sha256"] for e in mine})
+        others.filter(sha256__in=shas)
         .values_list("appeal__order__external_id", flat=True)
         .distinct()[:5]
     )
     if same:
         found.append(_signal("duplicate_voucher", "same_file", orders=", ".join(same)))
-    hashes = {e["image_hash"] for e in mine if e["image_hash"]}
-    if hashes:
-        # Candidates share the first 16 bits (indexed prefix); the rest by bit distance.
-        prefix = Q()
-        for h in hashes:
-            prefix |= Q(image_hash__startswith=h[:4])
-        near = set()
-        for order_ref, other in (
-            others.filter(prefix)
-            .exclude(sha256__in={e["sha256"] for e in mine})
-            .values_list("appeal__order__external_id", "image_hash")[:500]
-        ):
-            if any(bin(int(h, 16) ^ int(other, 16)).count("1") <= NEAR_BITS for h in hashes):
-                near.add(order_ref)
-        if near:
-            found.append(
-                _signal("duplicate_voucher", "near_image", orders=", ".join(sorted(near)[:5]))
-            )
+    pool = VoucherFingerprint.objects.exclude(evidence__appeal__order_id=appeal.order_id).exclude(
+        evidence__sha256__in=shas
+    )
+    near: set[str] = set()
+    for e in mine:
+        if not e["fingerprint__phash"]:
+            continue
+        closest, _examined = fingerprints.nearest_candidates(e["fingerprint__phash"], queryset=pool)
+        rows = VoucherFingerprint.objects.filter(pk__in=[pk for _d, pk in closest]).values_list(
+            "evidence__appeal__order__external_id", "thumbnail"
+        )
+        near.update(
+            order_ref
+            for order_ref, thumbnail in rows
+            if order_ref not in near
+            and fingerprints.is_near_copy(bytes(e["fingerprint__thumbnail"]), bytes(thumbnail))
+        )
+    if near:
+        found.append(_signal("duplicate_voucher", "near_image", orders=", ".join(sorted(near)[:5])))
     return found
+
+
+def _edited_vouchers(appeal: Appeal) -> list[dict[str, Any]]:
+    """Files whose own metadata shows an editing program or a re-save (edit_traces)."""
+    found = []
+    for party, traces in (
+        Evidence.objects.filter(appeal=appeal)
+        .exclude(edit_traces__isnull=True)
+        .values_list("party", "edit_traces")
+    ):
+        if traces:
+            found.append(
+                _signal(
+                    "voucher_edited",
+                    "edited",
+                    party=party,
+                    traces=", ".join(sorted({t["code"] for t in traces})),
+                )
+            )
+    return found[:3]
 
 
 def _linked_accounts(appeal: Appeal) -> list[dict[str, Any]]:
@@ -235,6 +267,7 @@ def risk_assess(*, appeal_id: int) -> tuple[int, list[dict[str, Any]]]:
         *_payer_mismatch(appeal),
         *_off_platform(appeal),
         *_repeat_appellant(appeal),
+        *_edited_vouchers(appeal),
     ]
     score = min(100, sum(WEIGHTS[code] for code in {s["code"] for s in signals}))
     Appeal.objects.filter(pk=appeal_id, risk_stale_at=stale_since).update(
