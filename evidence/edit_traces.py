@@ -144,11 +144,16 @@ def _exif_time(value: object, offset: object) -> tuple[datetime, bool] | None:
 
 
 def _pdf_traces(data: bytes) -> list[dict[str, str]]:
+    traces = []
+    # Each incremental save appends a cross-reference section and another %%EOF; a
+    # linearized ("fast web view") file is written with two sections at once.
+    updates = data.count(b"%%EOF") - 1 - (b"/Linearized" in data[:2048])
+    if updates > 0:
+        traces.append(_trace("pdf_updates", str(updates)))
     try:
         meta = PdfReader(io.BytesIO(data)).metadata or {}
     except (PyPdfError, OSError, ValueError, KeyError, TypeError):
-        return []
-    traces = []
+        return traces
     for key in ("/Producer", "/Creator"):
         program = str(meta.get(key) or "")
         if _editor(program, PDF_EDITORS):
@@ -159,11 +164,6 @@ def _pdf_traces(data: bytes) -> list[dict[str, str]]:
         traces.append(
             _trace("pdf_modified", f"{created:%Y-%m-%d %H:%M} → {modified:%Y-%m-%d %H:%M}")
         )
-    # Each incremental save appends a cross-reference section and another %%EOF.
-    # A linearized ("fast web view") file is written with two sections at once.
-    updates = data.count(b"%%EOF") - 1 - (b"/Linearized" in data[:2048])
-    if updates > 0:
-        traces.append(_trace("pdf_updates", str(updates)))
     return traces
 
 

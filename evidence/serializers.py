@@ -35,5 +35,6 @@ class EvidenceSerializer(serializers.ModelSerializer):
             "height",
             "uploaded_by",
             "uploaded_at",
+            "edit_traces",
         ]
         read_only_fields = fields
