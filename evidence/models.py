@@ -69,7 +69,9 @@ class Evidence(models.Model):
     content_type = models.CharField(max_length=32, choices=ContentType.choices)
     # Shown to staff only as text; never used as a path.
     original_name = models.CharField(max_length=255, blank=True)
-    # 64-bit difference hash of an image, hex: near-identical vouchers share most bits.
+    # 64-bit difference hash of an image (imagehash dHash of the trimmed content), hex: a
+    # short summary kept for readers of the column. Recycled vouchers are found through
+    # VoucherFingerprint, one row per image.
     image_hash = models.CharField(max_length=16, blank=True)
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
@@ -87,6 +89,10 @@ class Evidence(models.Model):
     # {field: {"value": ..., "by": user id, "by_name": username, "at": ISO time}}: each
     # field's latest correction, audited (evidence.corrected); the reading stays as read.
     corrections = models.JSONField(default=dict, blank=True)
+    # Traces of an editing program or of a re-saved file, read at upload
+    # (evidence.edit_traces): [{"code", "value"}]; null until the file was read (older
+    # rows until `manage.py backfill_fingerprints` reads them).
+    edit_traces = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["uploaded_at", "id"]
@@ -166,3 +172,62 @@ class RiskFinding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} on appeal #{self.appeal_id} ({self.side})"
+
+
+class FingerprintColumns(models.Model):
+    """A 256-bit perceptual hash and its 16 segments, each indexed (multi-index hashing,
+    evidence.fingerprints): a near-copy equals the hash in at least one segment. Abstract
+    so that the benchmark can fill a table of its own with the same columns and indexes."""
+
+    phash = models.CharField(max_length=64)
+    s0 = models.IntegerField()
+    s1 = models.IntegerField()
+    s2 = models.IntegerField()
+    s3 = models.IntegerField()
+    s4 = models.IntegerField()
+    s5 = models.IntegerField()
+    s6 = models.IntegerField()
+    s7 = models.IntegerField()
+    s8 = models.IntegerField()
+    s9 = models.IntegerField()
+    s10 = models.IntegerField()
+    s11 = models.IntegerField()
+    s12 = models.IntegerField()
+    s13 = models.IntegerField()
+    s14 = models.IntegerField()
+    s15 = models.IntegerField()
+
+    class Meta:
+        abstract = True
+        indexes = [
+            models.Index(fields=["s0"], name="%(class)s_s0"),
+            models.Index(fields=["s1"], name="%(class)s_s1"),
+            models.Index(fields=["s2"], name="%(class)s_s2"),
+            models.Index(fields=["s3"], name="%(class)s_s3"),
+            models.Index(fields=["s4"], name="%(class)s_s4"),
+            models.Index(fields=["s5"], name="%(class)s_s5"),
+            models.Index(fields=["s6"], name="%(class)s_s6"),
+            models.Index(fields=["s7"], name="%(class)s_s7"),
+            models.Index(fields=["s8"], name="%(class)s_s8"),
+            models.Index(fields=["s9"], name="%(class)s_s9"),
+            models.Index(fields=["s10"], name="%(class)s_s10"),
+            models.Index(fields=["s11"], name="%(class)s_s11"),
+            models.Index(fields=["s12"], name="%(class)s_s12"),
+            models.Index(fields=["s13"], name="%(class)s_s13"),
+            models.Index(fields=["s14"], name="%(class)s_s14"),
+            models.Index(fields=["s15"], name="%(class)s_s15"),
+        ]
+
+
+class VoucherFingerprint(FingerprintColumns):
+    """One per image evidence: how recycled vouchers are found among millions."""
+
+    evidence = models.OneToOneField(Evidence, on_delete=models.CASCADE, related_name="fingerprint")
+    # The trimmed content in grey, 192 px wide (PNG): the verification step compares it.
+    thumbnail = models.BinaryField()
+
+    class Meta(FingerprintColumns.Meta):
+        pass
+
+    def __str__(self) -> str:
+        return f"Fingerprint {self.phash[:16]} of evidence {self.evidence_id}"

@@ -31,8 +31,9 @@ from cases.models import (
     appellant_won,
 )
 
+from . import fingerprints
 from .graph import COUNTRY, cluster_members, link_kinds, new_before, verdicts_against
-from .models import Evidence, RiskFinding, merged_facts
+from .models import Evidence, RiskFinding, VoucherFingerprint, merged_facts
 
 # What each finding adds to the score; the score is capped at 100. A code counts once
 # per appeal however often it is found: the score says how many kinds of evidence point
@@ -56,6 +57,14 @@ from .models import Evidence, RiskFinding, merged_facts
 # new_device_before_trade 30: a party's device, IP or country first seen within
 #   settings.NEW_DEVICE_WINDOW_HOURS before the order, on an account with older history: how an
 #   account takeover looks from the desk (a thief logs in from elsewhere, then trades).
+# voucher_amount_mismatch 30: the amount or currency read from (or corrected on) the
+#   buyer's voucher is not the order's: a fake or recycled receipt, or a short payment.
+# voucher_time_mismatch 20: the voucher's payment time is before the order existed or a
+#   day after it was marked paid (whatever the receipt's unstated time zone): weaker,
+#   since banks print times oddly, but a receipt dated before its order is recycled.
+# voucher_edited 25: edit traces in the file (an editing program, a re-saved file, a PDF
+#   producer that is an editor, dates that contradict the order): screenshots are not
+#   edited; phones re-save photos, so it is weaker than a recycled voucher.
 #
 # A code added by another finder adds its weight here, its label to LABELS and its
 # meaning to MEANINGS; the analysts' pages read all three and list no code themselves.
@@ -68,6 +77,7 @@ WEIGHTS = {
     "new_device_before_trade": 30,
     "voucher_amount_mismatch": 30,
     "voucher_time_mismatch": 20,
+    "voucher_edited": 25,
 }
 # What each code is called on a page.
 LABELS = {
@@ -79,6 +89,7 @@ LABELS = {
     "new_device_before_trade": gettext_lazy("New device before trade"),
     "voucher_amount_mismatch": gettext_lazy("Voucher amount mismatch"),
     "voucher_time_mismatch": gettext_lazy("Voucher time mismatch"),
+    "voucher_edited": gettext_lazy("Edited voucher"),
 }
 # What each code means, for the weights table on the analysts' overview.
 MEANINGS = {
@@ -102,6 +113,10 @@ MEANINGS = {
     ),
     "voucher_time_mismatch": gettext_lazy(
         "The payment time read from a voucher is outside the order's window."
+    ),
+    "voucher_edited": gettext_lazy(
+        "A voucher file carries traces of editing: an editing program in its metadata, a"
+        " re-saved or incrementally updated file, or dates that contradict the order."
     ),
 }
 # The party a finding points at, when its params name none ("party" or "sender"):
@@ -151,6 +166,7 @@ SENTENCES = {
         "Voucher #%(evidence)s is dated %(paid_at)s, more than %(hours)s hours after the "
         "order was marked paid (%(marked_paid_at)s)."
     ),
+    "edited": gettext_noop("A file from the %(party)s shows edit traces (%(traces)s)."),
 }
 
 
@@ -201,9 +217,6 @@ def signal_text(signal: dict[str, Any]) -> str:
         return str(signal.get("detail", ""))
 
 
-# Difference hashes this close (of 64 bits) are the same picture re-encoded or resized;
-# receipts that merely share a bank app's layout differ in more bits than this.
-NEAR_BITS = 3
 # A pattern, not bad luck: this many earlier appeals, or this many lost.
 REPEAT_APPEALS = 3
 REPEAT_LOSSES = 2
@@ -219,37 +232,66 @@ def _norm(name: str) -> str:
 
 
 def _duplicate_vouchers(appeal: Appeal) -> list[dict[str, Any]]:
-    mine = list(Evidence.objects.filter(appeal=appeal).values("sha256", "image_hash"))
+    """The same file on another order (sha256), and near-copies of an image (the
+    fingerprint index's candidates, each verified against the stored thumbnail, so
+    honest receipts from one bank app's template do not match each other)."""
+    mine = list(
+        Evidence.objects.filter(appeal=appeal).values(
+            "sha256", "fingerprint__thumbnail", "fingerprint__phash"
+        )
+    )
     if not mine:
         return []
     others = Evidence.objects.exclude(appeal__order_id=appeal.order_id)
     found: list[dict[str, Any]] = []
+    shas = {e["sha256"] for e in mine}
     same = (
-        others.filter(sha256__in={e["sha256"] for e in mine})
+        others.filter(sha256__in=shas)
         .values_list("appeal__order__external_id", flat=True)
         .distinct()[:5]
     )
     if same:
         found.append(_signal("duplicate_voucher", "same_file", orders=", ".join(same)))
-    hashes = {e["image_hash"] for e in mine if e["image_hash"]}
-    if hashes:
-        # Candidates share the first 16 bits (indexed prefix); the rest by bit distance.
-        prefix = Q()
-        for h in hashes:
-            prefix |= Q(image_hash__startswith=h[:4])
-        near = set()
-        for order_ref, other in (
-            others.filter(prefix)
-            .exclude(sha256__in={e["sha256"] for e in mine})
-            .values_list("appeal__order__external_id", "image_hash")[:500]
-        ):
-            if any(bin(int(h, 16) ^ int(other, 16)).count("1") <= NEAR_BITS for h in hashes):
-                near.add(order_ref)
-        if near:
-            found.append(
-                _signal("duplicate_voucher", "near_image", orders=", ".join(sorted(near)[:5]))
-            )
+    pool = VoucherFingerprint.objects.exclude(evidence__appeal__order_id=appeal.order_id).exclude(
+        evidence__sha256__in=shas
+    )
+    near: set[str] = set()
+    for e in mine:
+        if not e["fingerprint__phash"]:
+            continue
+        closest, _examined = fingerprints.nearest_candidates(e["fingerprint__phash"], queryset=pool)
+        rows = VoucherFingerprint.objects.filter(pk__in=[pk for _d, pk in closest]).values_list(
+            "evidence__appeal__order__external_id", "thumbnail"
+        )
+        near.update(
+            order_ref
+            for order_ref, thumbnail in rows
+            if order_ref not in near
+            and fingerprints.is_near_copy(bytes(e["fingerprint__thumbnail"]), bytes(thumbnail))
+        )
+    if near:
+        found.append(_signal("duplicate_voucher", "near_image", orders=", ".join(sorted(near)[:5])))
     return found
+
+
+def _edited_vouchers(appeal: Appeal) -> list[dict[str, Any]]:
+    """Files whose own metadata shows an editing program or a re-save (edit_traces)."""
+    found = []
+    for party, traces in (
+        Evidence.objects.filter(appeal=appeal)
+        .exclude(edit_traces__isnull=True)
+        .values_list("party", "edit_traces")
+    ):
+        if traces:
+            found.append(
+                _signal(
+                    "voucher_edited",
+                    "edited",
+                    party=party,
+                    traces=", ".join(sorted({t["code"] for t in traces})),
+                )
+            )
+    return found[:3]
 
 
 def _linked_accounts(appeal: Appeal) -> list[dict[str, Any]]:
@@ -546,6 +588,7 @@ def risk_assess(*, appeal_id: int) -> tuple[int, list[dict[str, Any]]]:
         *_repeat_appellant(appeal),
         *_amount_mismatch(appeal, vouchers),
         *_time_mismatch(appeal, vouchers),
+        *_edited_vouchers(appeal),
     ]
     score = min(100, sum(WEIGHTS[code] for code in {s["code"] for s in signals}))
     with transaction.atomic():

@@ -62,5 +62,6 @@ class EvidenceSerializer(serializers.ModelSerializer):
             "uploaded_at",
             "extracted",
             "extracted_at",
+            "edit_traces",
         ]
         read_only_fields = fields

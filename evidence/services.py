@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
+import imagehash
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
@@ -23,11 +24,12 @@ from arbitration.jobs import enqueue_on_commit
 from cases import lifecycle
 from cases.audit import audit_record
 from cases.derived import risk_reassess_on_commit
-from cases.models import Party
+from cases.models import Appeal, Party
 
-from . import ocr
+from . import fingerprints, ocr
+from .edit_traces import edit_traces
 from .extraction import extract_fields
-from .models import READ_KINDS, Evidence, evidence_storage
+from .models import READ_KINDS, Evidence, VoucherFingerprint, evidence_storage
 
 READ_EVIDENCE = "evidence.tasks.extract_evidence"
 
@@ -75,17 +77,12 @@ def _spool(upload: IO[bytes], limit: int) -> tuple[tempfile.SpooledTemporaryFile
 
 
 def image_dhash(image: Image.Image) -> str:
-    """64-bit difference hash: survives re-encoding and resizing of a recycled voucher."""
-    small = image.convert("L").resize((9, 8), Image.Resampling.LANCZOS)
-    pixels = small.tobytes()
-    bits = 0
-    for row in range(8):
-        for col in range(8):
-            bits = (bits << 1) | (pixels[row * 9 + col] > pixels[row * 9 + col + 1])
-    return f"{bits:016x}"
+    """64-bit difference hash (imagehash) of the trimmed content, hex: the short summary
+    kept in Evidence.image_hash; recycled vouchers are found by the fingerprint."""
+    return str(imagehash.dhash(fingerprints.trimmed(image), hash_size=8))
 
 
-def _inspect_image(spool: IO[bytes]) -> tuple[int, int, str]:
+def _inspect_image(spool: IO[bytes]) -> tuple[int, int, str, fingerprints.Fingerprint]:
     max_pixels = settings.EVIDENCE_MAX_PIXELS
     try:
         with Image.open(spool) as probe:
@@ -100,7 +97,7 @@ def _inspect_image(spool: IO[bytes]) -> tuple[int, int, str]:
         spool.seek(0)
         with Image.open(spool) as image:
             image.load()
-            return width, height, image_dhash(image)
+            return width, height, image_dhash(image), fingerprints.Fingerprint.of(image)
     except InvalidInput:
         raise
     except Image.DecompressionBombError:
@@ -146,12 +143,13 @@ def evidence_add(
                 _("Only PNG, JPEG, WebP and PDF files are accepted (judged by content, not name)."),
                 field="file",
             )
-        width = height = None
+        width = height = fingerprint = None
         image_hash = ""
         if content_type.startswith("image/"):
-            width, height, image_hash = _inspect_image(spool)
+            width, height, image_hash, fingerprint = _inspect_image(spool)
         elif b"%%EOF" not in _tail(spool):
             raise InvalidInput(_("The PDF is truncated or damaged."), field="file")
+        traces = _edit_traces(spool, content_type, appeal_id)
         name = f"{sha256[:2]}/{sha256[2:4]}/{sha256}.{EXTENSIONS[content_type]}"
         storage = evidence_storage()
         with transaction.atomic():
@@ -178,7 +176,10 @@ def evidence_add(
                 note=note,
                 payer_name=payer_name,
                 uploaded_by=actor,
+                edit_traces=traces,
             )
+            if fingerprint is not None:
+                fingerprint_store(evidence=evidence, fingerprint=fingerprint)
             audit_record(
                 actor=actor,
                 action="evidence.added",
@@ -199,6 +200,29 @@ def evidence_add(
                 # Read after commit, off the request; the extraction sweep catches a lost one.
                 enqueue_on_commit(READ_EVIDENCE, evidence.pk)
     return evidence
+
+
+def _edit_traces(spool: IO[bytes], content_type: str, appeal_id: int) -> list[dict[str, str]]:
+    """The file's edit traces; the order's creation never changes, so it is read without
+    the appeal's lock."""
+    created = (
+        Appeal.objects.filter(pk=appeal_id).values_list("order__created_at", flat=True).first()
+    )
+    data = spool.read()
+    spool.seek(0)
+    return edit_traces(data, content_type, order_created_at=created)
+
+
+def fingerprint_store(
+    *, evidence: Evidence, fingerprint: fingerprints.Fingerprint
+) -> VoucherFingerprint:
+    """The image's row in the near-copy index (one per image evidence)."""
+    segments = {f"s{i}": value for i, value in enumerate(fingerprint.segments)}
+    row, _created = VoucherFingerprint.objects.update_or_create(
+        evidence=evidence,
+        defaults={"phash": fingerprint.phash, "thumbnail": fingerprint.thumbnail, **segments},
+    )
+    return row
 
 
 def _tail(spool: IO[bytes]) -> bytes:

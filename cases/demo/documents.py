@@ -21,7 +21,7 @@ from datetime import datetime
 from decimal import Decimal
 from functools import cache
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 
 FONT_DIRS = (
     "/usr/share/fonts",
@@ -240,8 +240,9 @@ DARK_BRANDS = {"Revolut", "Monzo"}
 LEFT_BRANDS = {"Revolut", "Wise", "N26", "Monzo", "Nubank", "T-Bank"}
 
 
-def render_receipt_png(receipt: Receipt, *, width: int = 540) -> bytes:
-    """A phone screenshot of a bank app's 'transfer successful' page."""
+def render_receipt_png(receipt: Receipt, *, width: int = 540, software: str = "") -> bytes:
+    """A phone screenshot of a bank app's 'transfer successful' page; `software` is the
+    program a forger saved it with (a PNG Software text chunk, an edit trace)."""
     lang = label_language(receipt.lang)
     labels = RECEIPT_LABELS[lang]
     brand = receipt.brand if lang == receipt.lang else receipt.brand_latin
@@ -408,14 +409,22 @@ def render_receipt_png(receipt: Receipt, *, width: int = 540) -> bytes:
     draw.text(((width - title_w) / 2, top + s(18)), labels["title"], font=title_font, fill=on_brand)
 
     out = io.BytesIO()
-    img.save(out, format="PNG", compress_level=6)
+    info = PngImagePlugin.PngInfo()
+    if software:
+        info.add_text("Software", software)
+    img.save(out, format="PNG", compress_level=6, pnginfo=info)
     return out.getvalue()
 
 
-def reencode_as_jpeg(png: bytes, *, shrink: float = 0.96, quality: int = 85) -> bytes:
-    """The same screenshot re-saved as JPEG and slightly resized: a near-identical copy."""
+def reencode_as_jpeg(
+    png: bytes, *, shrink: float = 0.96, quality: int = 85, crop: int = 0
+) -> bytes:
+    """The same screenshot re-saved as JPEG and slightly resized (and cropped by `crop`
+    pixels on each edge): a near-identical copy."""
     with Image.open(io.BytesIO(png)) as image:
         image = image.convert("RGB")
+        if crop:
+            image = image.crop((crop, crop, image.width - crop, image.height - crop))
         size = (int(image.width * shrink), int(image.height * shrink))
         resized = image.resize(size, Image.Resampling.LANCZOS)
     out = io.BytesIO()

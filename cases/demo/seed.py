@@ -1289,7 +1289,9 @@ class DemoSeeder:
                 method=plan.rail.names.get(lang, plan.rail.method),
                 txn_id=f"{local:%Y%m%d}{rng.getrandbits(60):018d}"[:26],
                 forged=doc.forged,
-            )
+            ),
+            # A forger's edit leaves the editor's name in the file (voucher_edited).
+            software="Adobe Photoshop 25.0 (Windows)" if doc.forged else "",
         )
         name = {
             "zh": f"微信图片_{local:%Y%m%d%H%M%S}.png",
@@ -1508,7 +1510,9 @@ class DemoSeeder:
             return original["png"], "Screenshot_payment.png"
 
         def resaved_jpeg() -> tuple[bytes, str]:
-            return documents.reencode_as_jpeg(original_png()[0]), "IMG_20240611_0931.jpg"
+            # Resized, re-encoded and cropped by a few pixels: found by the fingerprint.
+            copy = documents.reencode_as_jpeg(original_png()[0], crop=6)
+            return copy, "IMG_20240611_0931.jpg"
 
         first.voucher_bytes = lambda: (original_png()[0], "Screenshot_payment.png")
         cases[1].voucher_bytes = original_png

@@ -48,6 +48,7 @@ from cases.models import (
 from cases.selectors.audit import Sentence, audit_sentence
 from cases.selectors.audit import user_ids as audit_user_ids
 from evidence import graph
+from evidence.edit_traces import TRACE_LABELS
 from evidence.extraction import FIELDS as EXTRACTED_FIELDS
 from evidence.models import FIELD_LABELS, Evidence
 from evidence.selectors import shared_signals
@@ -646,6 +647,15 @@ def _extracted(evidence: Evidence) -> list[tuple[str, str]]:
     return pairs
 
 
+def _edit_traces(evidence: Evidence) -> list[str]:
+    """The file's edit traces (evidence.edit_traces) as sentences in the reader's language."""
+    return [
+        _(TRACE_LABELS[t["code"]]) % {"value": t["value"]}
+        for t in evidence.edit_traces or []
+        if t.get("code") in TRACE_LABELS
+    ][:5]
+
+
 def evidence_viewer_data(appeal: Appeal, items: list[EvidenceItem]) -> list[dict[str, Any]]:
     """Every piece of evidence as the in-page viewer shows it (json_script: text only)."""
     data = []
@@ -671,6 +681,7 @@ def evidence_viewer_data(appeal: Appeal, items: list[EvidenceItem]) -> list[dict
                 "original_name": e.original_name,
                 "note": e.note,
                 "extracted": _extracted(e),
+                "edit_traces": _edit_traces(e),
             }
         )
     return data

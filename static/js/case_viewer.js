@@ -204,6 +204,15 @@ if (dialog && dataNode) {
       list.append(dt, dd);
     }
     dialog.querySelector(".viewer-extracted-none").hidden = (item.extracted || []).length > 0;
+    const traces = dialog.querySelector(".viewer-traces");
+    traces.replaceChildren(
+      ...(item.edit_traces || []).map((text) => {
+        const li = document.createElement("li");
+        li.textContent = text;
+        return li;
+      }),
+    );
+    traces.hidden = (item.edit_traces || []).length === 0;
   }
 
   function activate(paneIndex) {

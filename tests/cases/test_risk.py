@@ -10,6 +10,7 @@ from django.utils import timezone
 from PIL import Image
 
 from cases import services
+from cases.demo.documents import reencode_as_jpeg
 from cases.models import Appeal
 from evidence.risk import WEIGHTS, risk_assess
 from evidence.services import evidence_add
@@ -98,10 +99,24 @@ def test_the_same_voucher_on_another_order_is_found(service_account):
 
 
 def test_a_resaved_resized_copy_is_found_too(service_account):
+    from tests.evidence.test_fingerprints import receipts
+
+    original = receipts(1)[0]
     first, second = now(open_appeal), now(open_appeal)
-    voucher(first, encoded(receipt()), service_account)
-    voucher(second, encoded(receipt(size=(228, 152)), "JPEG"), service_account)
+    voucher(first, original, service_account)
+    voucher(second, reencode_as_jpeg(original, shrink=0.95), service_account)
     assert "duplicate_voucher" in codes(second)
+    assert first.order.external_id in str(second.risk_signals)
+
+
+def test_two_receipts_from_one_template_are_not_duplicates(service_account):
+    from tests.evidence.test_fingerprints import receipts
+
+    one, other = receipts(2)
+    first, second = now(open_appeal), now(open_appeal)
+    voucher(first, one, service_account)
+    voucher(second, other, service_account)
+    assert "duplicate_voucher" not in codes(second)
 
 
 def test_a_different_picture_is_not_a_duplicate(service_account):
