@@ -317,9 +317,7 @@ def _syllables() -> frozenset[str]:
     found = set()
     for reading in toned:
         # The tone marks off (decomposed, combining marks dropped); ü kept as v.
-        letters = unicodedata.normalize(
-            "NFD", unicodedata.normalize("NFC", reading).replace("ü", "v")
-        )
+        letters = unicodedata.normalize("NFD", reading).replace("u\u0308", "v")
         normal = "".join(ch for ch in letters if not unicodedata.combining(ch))
         if re.fullmatch(r"[a-z]+", normal) and re.search(r"[aeiouv]", normal):
             found.add(normal)

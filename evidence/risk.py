@@ -6,15 +6,13 @@ signals."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from typing import Any
 
 from django.db.models import Count, Q
 from django.utils import translation
 from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
-from cases.chat_text import CONTACT
+from cases.chat_signals import CONTACT_KINDS, Kind, findings
 from cases.models import (
     AccountSignal,
     Appeal,
@@ -26,13 +24,16 @@ from cases.models import (
 )
 
 from .models import Evidence
+from .names import same_person
 
 # What each finding adds to the score; the score is capped at 100.
 WEIGHTS = {
     "duplicate_voucher": 40,
     "linked_accounts": 30,
     "payer_name_mismatch": 25,
+    "multiple_payer_names": 20,
     "off_platform_contact": 15,
+    "pressure_tactics": 10,
     "repeat_appellant": 15,
 }
 # What each code is called on a page.
@@ -40,7 +41,9 @@ LABELS = {
     "duplicate_voucher": gettext_lazy("Duplicate voucher"),
     "linked_accounts": gettext_lazy("Linked accounts"),
     "payer_name_mismatch": gettext_lazy("Payer name mismatch"),
+    "multiple_payer_names": gettext_lazy("Multiple payer names"),
     "off_platform_contact": gettext_lazy("Off-platform contact"),
+    "pressure_tactics": gettext_lazy("Pressure tactics"),
     "repeat_appellant": gettext_lazy("Repeat appellant"),
 }
 # Each finding's sentence. A signal is stored with its sentence's key and values and the
@@ -54,9 +57,13 @@ SENTENCES = {
     "payer_name": gettext_noop(
         "The voucher's payer %(payer)s is not the buyer's KYC name %(kyc)s."
     ),
+    "payers": gettext_noop(
+        "The buyer's vouchers name %(n)s different payers on %(orders)s order(s)."
+    ),
     "off_platform": gettext_noop(
         "The %(sender)s pushes to move off the platform (%(n)s message(s))."
     ),
+    "pressure": gettext_noop("The %(sender)s presses for haste or threatens (%(n)s message(s))."),
     "repeat": gettext_noop("The appellant opened %(n)s earlier appeal(s) and lost %(lost)s."),
 }
 
@@ -97,11 +104,14 @@ REPEAT_APPEALS = 3
 REPEAT_LOSSES = 2
 
 
-def _norm(name: str) -> str:
-    """Names compared without case, accents, punctuation or word order."""
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode() or name
-    words = re.findall(r"\w+", text.lower())
-    return " ".join(sorted(words))
+# Payer names on a buyer's vouchers looked at, newest first: enough for a pattern, and a
+# bound on the names compared pairwise.
+PAYER_HISTORY = 200
+# A buyer paying from this many people other than themselves is hopping between payers
+# (one other payer is a single third-party payment: payer_name_mismatch says that).
+OTHER_PAYERS = 2
+# Pressure is a pattern, not one impatient line: this many phrases from one sender.
+PRESSURE_PHRASES = 2
 
 
 def _duplicate_vouchers(appeal: Appeal) -> list[dict[str, Any]]:
@@ -182,24 +192,78 @@ def _payer_mismatch(appeal: Appeal) -> list[dict[str, Any]]:
     return [
         _signal("payer_name_mismatch", "payer_name", payer=name, kyc=kyc)
         for name in names
-        if _norm(name) != _norm(kyc)
+        if not same_person(name, kyc)
     ][:3]
 
 
+def buyer_payer_names(trader_id: int) -> list[tuple[str, str]]:
+    """(payer name, order reference) on the vouchers a trader uploaded as the buyer, on
+    any case, newest first (at most PAYER_HISTORY). The one place the payer names of a
+    buyer are gathered, so names read from the vouchers can join the typed ones."""
+    return list(
+        Evidence.objects.filter(appeal__order__buyer_id=trader_id, party=Party.BUYER)
+        .exclude(payer_name="")
+        .order_by("-uploaded_at", "-id")
+        .values_list("payer_name", "appeal__order__external_id")[:PAYER_HISTORY]
+    )
+
+
+def payer_groups(names: list[str]) -> list[list[str]]:
+    """The names grouped by person: each joins the first group whose first name is
+    `same_person` of it (so 张伟 and ZHANG WEI are one payer)."""
+    groups: list[list[str]] = []
+    for name in dict.fromkeys(" ".join(n.split()) for n in names):
+        for group in groups:
+            if same_person(group[0], name):
+                group.append(name)
+                break
+        else:
+            groups.append([name])
+    return groups
+
+
+def _multiple_payers(appeal: Appeal) -> list[dict[str, Any]]:
+    buyer = appeal.order.buyer
+    rows = buyer_payer_names(buyer.pk)
+    groups = payer_groups([name for name, _ in rows])
+    others = [g for g in groups if not (buyer.kyc_name and same_person(g[0], buyer.kyc_name))]
+    if len(others) < OTHER_PAYERS:
+        return []
+    orders = {order for _, order in rows}
+    return [_signal("multiple_payer_names", "payers", n=len(groups), orders=len(orders))]
+
+
 def _off_platform(appeal: Appeal) -> list[dict[str, Any]]:
+    """Contact details or invitations off the platform (a phone number, a messenger, a
+    listed keyword), per sender; and pressure, per sender with PRESSURE_PHRASES phrases."""
     pattern = WatchKeyword.pattern(WatchKeyword.Category.OFF_PLATFORM)
-    hits: dict[str, int] = {}
+    order = appeal.order
+    regions = [c for c in (order.buyer.country, order.seller.country) if c]
+    contact: dict[str, int] = {}
+    pressure: dict[str, list[int]] = {}
     for sender, text in (
         ChatMessage.objects.filter(order_id=appeal.order_id)
         .exclude(sender=ChatMessage.Sender.SYSTEM)
         .values_list("sender", "text")
         .iterator()
     ):
-        if CONTACT.search(text) or (pattern is not None and pattern.search(text)):
-            hits[sender] = hits.get(sender, 0) + 1
+        found = [f.kind for f in findings(text, regions=regions)]
+        if CONTACT_KINDS & set(found) or (pattern is not None and pattern.search(text)):
+            contact[sender] = contact.get(sender, 0) + 1
+        if Kind.PRESSURE in found:
+            counts = pressure.setdefault(sender, [0, 0])
+            counts[0] += 1
+            counts[1] += found.count(Kind.PRESSURE)
     return [
-        _signal("off_platform_contact", "off_platform", sender=sender, n=n)
-        for sender, n in sorted(hits.items())
+        *(
+            _signal("off_platform_contact", "off_platform", sender=sender, n=n)
+            for sender, n in sorted(contact.items())
+        ),
+        *(
+            _signal("pressure_tactics", "pressure", sender=sender, n=messages)
+            for sender, (messages, phrases) in sorted(pressure.items())
+            if phrases >= PRESSURE_PHRASES
+        ),
     ]
 
 
@@ -233,6 +297,7 @@ def risk_assess(*, appeal_id: int) -> tuple[int, list[dict[str, Any]]]:
         *_duplicate_vouchers(appeal),
         *_linked_accounts(appeal),
         *_payer_mismatch(appeal),
+        *_multiple_payers(appeal),
         *_off_platform(appeal),
         *_repeat_appellant(appeal),
     ]
