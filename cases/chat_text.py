@@ -15,8 +15,8 @@ from cases.chat_signals import findings
 def highlight(
     text: str, pattern: re.Pattern[str] | None, *, regions: Iterable[str] = ()
 ) -> tuple[SafeString, bool]:
-    """Escape a (hostile) chat text, then mark watchlist hits and the chat signals (each
-    mark says its kind: data-kind="phone", "messenger", "pressure" or "watch").
+    """Escape a (hostile) chat text, then mark watchlist hits and the chat signals (a signal's
+    mark says its kind: data-kind="phone", "messenger" or "pressure").
     `regions`: the parties' countries, to read their national phone numbers."""
     spans: list[tuple[int, int, str]] = []
     if pattern is not None:
@@ -31,7 +31,8 @@ def highlight(
         if start < pos:
             continue
         out.append(escape(text[pos:start]))
-        out.append(f'<mark class="watch" data-kind="{kind}">{escape(text[start:end])}</mark>')
+        kind_attr = f' data-kind="{kind}"' if kind != "watch" else ""
+        out.append(f'<mark class="watch"{kind_attr}>{escape(text[start:end])}</mark>')
         pos = end
     out.append(escape(text[pos:]))
     return mark_safe("".join(out)), True  # noqa: S308 - every piece is escaped above

@@ -179,8 +179,9 @@ def test_a_watchlist_hit_and_a_phone_number_are_marked(client, arbitrator):
 
     body = get_page(client, arbitrator, appeal).content.decode()
 
-    assert '<mark class="watch">Telegram</mark>' in body
-    assert '<mark class="watch">+86 138 0013 8000</mark>' in body
+    # The invitation (a chat signal) spans the keyword; the phone says its kind.
+    assert '<mark class="watch" data-kind="messenger">add me on Telegram</mark>' in body
+    assert '<mark class="watch" data-kind="phone">+86 138 0013 8000</mark>' in body
     assert "chat-msg from-seller flagged" in body
 
 
