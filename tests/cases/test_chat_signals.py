@@ -28,6 +28,18 @@ POSITIVE = [
     ("release now or I will report you", {Kind.PRESSURE}),
     ("快点放币，不然投诉", {Kind.PRESSURE}),
     ("срочно! иначе пожалуюсь", {Kind.PRESSURE}),
+    ("wa.me/8613800138000", {Kind.MESSENGER, Kind.PHONE}),
+    ("line.me/ti/p/abc123", {Kind.MESSENGER}),
+    ("viber +7 912 345-67-89", {Kind.PHONE}),
+    ("позвони мне +7 912 345 67 89", {Kind.PHONE}),
+    ("加我qq 12345678", {Kind.MESSENGER}),
+    ("微信：zhang_888", {Kind.MESSENGER}),
+    ("weixin: zhang888", {Kind.MESSENGER}),
+    ("my telegram is otcfast", {Kind.MESSENGER}),
+    ("давайте перейдем в телеграм", {Kind.MESSENGER}),
+    ("I will report you", {Kind.PRESSURE}),
+    ("马上放币 否则举报", {Kind.PRESSURE}),
+    ("быстрее отпускай", {Kind.PRESSURE}),
 ]
 NEGATIVE = [
     "paid 1,234.56 CNY",
@@ -46,6 +58,16 @@ NEGATIVE = [
     "Payment sent, please check.",
     "已付款，请查收",
     "Оплатил, проверьте пожалуйста",
+    "по карте 4276 1234 5678 9012",
+    "total 12345678 USDT",
+    "sent 50000 ¥",
+    "交易号 4200001234202612011234567",
+    "время 14:30 01.12.2026",
+    "сумма 7 300,00 ₽",
+    "订单 1234567890123",
+    "ordered at 10:45, 2026/12/01",
+    "line 2 of the receipt",
+    "please check the signal strength",
 ]
 
 

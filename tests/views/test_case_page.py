@@ -266,6 +266,20 @@ def test_a_watchlist_hit_inside_hostile_text_is_still_escaped(client, arbitrator
     assert XSS not in body
 
 
+def test_a_phone_number_inside_hostile_text_is_marked_and_escaped(client, arbitrator):
+    appeal = appeal_in("in_review", worker=arbitrator)
+    say(appeal.order, "buyer", f"{XSS}13800138000<i>快点放币</i>", timezone.now())
+
+    body = get_page(client, arbitrator, appeal).content.decode()
+
+    assert (
+        f'{XSS_ESCAPED}<mark class="watch" data-kind="phone">13800138000</mark>'
+        '&lt;i&gt;<mark class="watch" data-kind="pressure">快点放币</mark>&lt;/i&gt;'
+    ) in body
+    assert XSS not in body
+    assert "chat-msg from-buyer flagged" in body
+
+
 # --- who may see it -----------------------------------------------------------------------
 
 
