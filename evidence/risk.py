@@ -7,8 +7,6 @@ signals."""
 from __future__ import annotations
 
 import math
-import re
-import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -20,7 +18,7 @@ from django.db.models import Count, Q
 from django.utils import translation
 from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
-from cases.chat_text import CONTACT
+from cases.chat_signals import CONTACT_KINDS, Kind, findings
 from cases.models import (
     AccountSignal,
     Appeal,
@@ -34,6 +32,7 @@ from cases.models import (
 from . import fingerprints
 from .graph import COUNTRY, cluster_members, link_kinds, new_before, verdicts_against
 from .models import Evidence, RiskFinding, VoucherFingerprint, merged_facts
+from .names import same_person
 
 # What each finding adds to the score; the score is capped at 100. A code counts once
 # per appeal however often it is found: the score says how many kinds of evidence point
@@ -65,6 +64,11 @@ from .models import Evidence, RiskFinding, VoucherFingerprint, merged_facts
 # voucher_edited 25: edit traces in the file (an editing program, a re-saved file, a PDF
 #   producer that is an editor, dates that contradict the order): screenshots are not
 #   edited; phones re-save photos, so it is weaker than a recycled voucher.
+# multiple_payer_names 20: a buyer whose vouchers across cases show OTHER_PAYERS or more
+#   payers who are not the buyer (names compared by evidence.names.same_person, so
+#   张伟 and ZHANG WEI are one person): a money mule or triangulation, over many cases.
+# pressure_tactics 10: one sender rushes or threatens in two or more messages; common in
+#   scams, also in honest anger: the weakest sign, it only tips a score.
 #
 # A code added by another finder adds its weight here, its label to LABELS and its
 # meaning to MEANINGS; the analysts' pages read all three and list no code themselves.
@@ -72,7 +76,9 @@ WEIGHTS = {
     "duplicate_voucher": 40,
     "linked_accounts": 30,
     "payer_name_mismatch": 25,
+    "multiple_payer_names": 20,
     "off_platform_contact": 15,
+    "pressure_tactics": 10,
     "repeat_appellant": 15,
     "new_device_before_trade": 30,
     "voucher_amount_mismatch": 30,
@@ -84,7 +90,9 @@ LABELS = {
     "duplicate_voucher": gettext_lazy("Duplicate voucher"),
     "linked_accounts": gettext_lazy("Linked accounts"),
     "payer_name_mismatch": gettext_lazy("Payer name mismatch"),
+    "multiple_payer_names": gettext_lazy("Multiple payer names"),
     "off_platform_contact": gettext_lazy("Off-platform contact"),
+    "pressure_tactics": gettext_lazy("Pressure tactics"),
     "repeat_appellant": gettext_lazy("Repeat appellant"),
     "new_device_before_trade": gettext_lazy("New device before trade"),
     "voucher_amount_mismatch": gettext_lazy("Voucher amount mismatch"),
@@ -117,6 +125,13 @@ MEANINGS = {
     "voucher_edited": gettext_lazy(
         "A voucher file carries traces of editing: an editing program in its metadata, a"
         " re-saved or incrementally updated file, or dates that contradict the order."
+    ),
+    "multiple_payer_names": gettext_lazy(
+        "The buyer's vouchers across cases name several different payers, none of them the"
+        " buyer: an account paying with other people's money."
+    ),
+    "pressure_tactics": gettext_lazy(
+        "A party rushes or threatens the other in the chat (in English, Chinese or Russian)."
     ),
 }
 # The party a finding points at, when its params name none ("party" or "sender"):
@@ -151,9 +166,13 @@ SENTENCES = {
     "payer_name": gettext_noop(
         "The voucher's payer %(payer)s is not the buyer's KYC name %(kyc)s."
     ),
+    "payers": gettext_noop(
+        "The buyer's vouchers name %(n)s different payers on %(orders)s order(s)."
+    ),
     "off_platform": gettext_noop(
         "The %(sender)s pushes to move off the platform (%(n)s message(s))."
     ),
+    "pressure": gettext_noop("The %(sender)s presses for haste or threatens (%(n)s message(s))."),
     "repeat": gettext_noop("The appellant opened %(n)s earlier appeal(s) and lost %(lost)s."),
     "voucher_amount": gettext_noop(
         "Voucher #%(evidence)s shows %(amount)s %(currency)s; the order is for "
@@ -224,11 +243,14 @@ REPEAT_LOSSES = 2
 CLUSTER_MEMBERS = 200
 
 
-def _norm(name: str) -> str:
-    """Names compared without case, accents, punctuation or word order."""
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode() or name
-    words = re.findall(r"\w+", text.lower())
-    return " ".join(sorted(words))
+# Payer names on a buyer's vouchers looked at, newest first: enough for a pattern, and a
+# bound on the names compared pairwise.
+PAYER_HISTORY = 200
+# A buyer paying from this many people other than themselves is hopping between payers
+# (one other payer is a single third-party payment: payer_name_mismatch says that).
+OTHER_PAYERS = 2
+# Pressure is a pattern, not one impatient line: this many phrases from one sender.
+PRESSURE_PHRASES = 2
 
 
 def _duplicate_vouchers(appeal: Appeal) -> list[dict[str, Any]]:
@@ -353,8 +375,8 @@ def _new_device(appeal: Appeal) -> list[dict[str, Any]]:
 
 def _names_differ(payer: str, kyc: str) -> bool:
     """Whether a voucher's payer is someone other than the buyer: the one comparison the
-    payer-name check makes (a better matcher replaces this call alone)."""
-    return _norm(payer) != _norm(kyc)
+    payer-name check makes: names compared as people write them (evidence.names)."""
+    return not same_person(payer, kyc)
 
 
 def _payer_mismatch(appeal: Appeal) -> list[dict[str, Any]]:
@@ -484,20 +506,74 @@ def _time_mismatch(
     return found[:3]
 
 
+def buyer_payer_names(trader_id: int) -> list[tuple[str, str]]:
+    """(payer name, order reference) on the vouchers a trader uploaded as the buyer, on
+    any case, newest first (at most PAYER_HISTORY). The one place the payer names of a
+    buyer are gathered, so names read from the vouchers can join the typed ones."""
+    return list(
+        Evidence.objects.filter(appeal__order__buyer_id=trader_id, party=Party.BUYER)
+        .exclude(payer_name="")
+        .order_by("-uploaded_at", "-id")
+        .values_list("payer_name", "appeal__order__external_id")[:PAYER_HISTORY]
+    )
+
+
+def payer_groups(names: list[str]) -> list[list[str]]:
+    """The names grouped by person: each joins the first group whose first name is
+    `same_person` of it (so 张伟 and ZHANG WEI are one payer)."""
+    groups: list[list[str]] = []
+    for name in dict.fromkeys(" ".join(n.split()) for n in names):
+        for group in groups:
+            if same_person(group[0], name):
+                group.append(name)
+                break
+        else:
+            groups.append([name])
+    return groups
+
+
+def _multiple_payers(appeal: Appeal) -> list[dict[str, Any]]:
+    buyer = appeal.order.buyer
+    rows = buyer_payer_names(buyer.pk)
+    groups = payer_groups([name for name, _ in rows])
+    others = [g for g in groups if not (buyer.kyc_name and same_person(g[0], buyer.kyc_name))]
+    if len(others) < OTHER_PAYERS:
+        return []
+    orders = {order for _, order in rows}
+    return [_signal("multiple_payer_names", "payers", n=len(groups), orders=len(orders))]
+
+
 def _off_platform(appeal: Appeal) -> list[dict[str, Any]]:
+    """Contact details or invitations off the platform (a phone number, a messenger, a
+    listed keyword), per sender; and pressure, per sender with PRESSURE_PHRASES phrases."""
     pattern = WatchKeyword.pattern(WatchKeyword.Category.OFF_PLATFORM)
-    hits: dict[str, int] = {}
+    order = appeal.order
+    regions = [c for c in (order.buyer.country, order.seller.country) if c]
+    contact: dict[str, int] = {}
+    pressure: dict[str, list[int]] = {}
     for sender, text in (
         ChatMessage.objects.filter(order_id=appeal.order_id)
         .exclude(sender=ChatMessage.Sender.SYSTEM)
         .values_list("sender", "text")
         .iterator()
     ):
-        if CONTACT.search(text) or (pattern is not None and pattern.search(text)):
-            hits[sender] = hits.get(sender, 0) + 1
+        found = [f.kind for f in findings(text, regions=regions)]
+        if CONTACT_KINDS & set(found) or (pattern is not None and pattern.search(text)):
+            contact[sender] = contact.get(sender, 0) + 1
+        if Kind.PRESSURE in found:
+            counts = pressure.setdefault(sender, [0, 0])
+            counts[0] += 1
+            counts[1] += found.count(Kind.PRESSURE)
     return [
-        _signal("off_platform_contact", "off_platform", sender=sender, n=n)
-        for sender, n in sorted(hits.items())
+        *(
+            _signal("off_platform_contact", "off_platform", sender=sender, n=n)
+            for sender, n in sorted(contact.items())
+        ),
+        *(
+            _signal("pressure_tactics", "pressure", sender=sender, n=messages)
+            for sender, (messages, phrases) in sorted(pressure.items())
+            if phrases >= PRESSURE_PHRASES
+        ),
     ]
 
 
@@ -584,6 +660,7 @@ def risk_assess(*, appeal_id: int) -> tuple[int, list[dict[str, Any]]]:
         *_linked_accounts(appeal),
         *_new_device(appeal),
         *_payer_mismatch(appeal),
+        *_multiple_payers(appeal),
         *_off_platform(appeal),
         *_repeat_appellant(appeal),
         *_amount_mismatch(appeal, vouchers),

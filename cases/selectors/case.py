@@ -51,6 +51,7 @@ from evidence import graph
 from evidence.edit_traces import TRACE_LABELS
 from evidence.extraction import FIELDS as EXTRACTED_FIELDS
 from evidence.models import FIELD_LABELS, Evidence
+from evidence.names import same_person
 from evidence.selectors import shared_signals
 
 if TYPE_CHECKING:
@@ -525,8 +526,9 @@ def chat_lines(
         pattern = WatchKeyword.pattern()
     lines = []
     last_party = None
+    regions = _party_regions(appeal)
     for message in shown:
-        html, flagged = highlight(message.text, pattern)
+        html, flagged = highlight(message.text, pattern, regions=regions)
         lines.append(ChatLine(message=message, html=html, flagged=flagged))
         if message.sender != ChatMessage.Sender.SYSTEM:
             last_party = message.pk
@@ -541,11 +543,22 @@ def chat_lines(
     return ChatThread(lines=lines, last_party=last_party, total=total, earlier=max(earlier, 0))
 
 
+def _party_regions(appeal: Appeal) -> tuple[str, ...]:
+    """The parties' countries, to read their national phone numbers in the chat, when the
+    appeal came with its order's parties (the case page's does); never a query more. The
+    rendered chat's cache key leaves them out: a party's country changes rarely, and the
+    cached thread lives minutes."""
+    if not Appeal._meta.get_field("order").is_cached(appeal):
+        return ()
+    order = appeal.order
+    return tuple(
+        getattr(order, side).country
+        for side in ("buyer", "seller")
+        if Order._meta.get_field(side).is_cached(order) and getattr(order, side).country
+    )
+
+
 # --- evidence, notes, verdicts, audit -----------------------------------------------------
-
-
-def _same_name(a: str, b: str) -> bool:
-    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
 
 
 @dataclass
@@ -564,7 +577,7 @@ def evidence_items(appeal: Appeal) -> list[EvidenceItem]:
     return [
         EvidenceItem(
             evidence=e,
-            payer_mismatch=bool(e.payer_name and kyc and not _same_name(e.payer_name, kyc)),
+            payer_mismatch=bool(e.payer_name and kyc and not same_person(e.payer_name, kyc)),
         )
         for e in Evidence.objects.filter(appeal=appeal).select_related("uploaded_by")
     ]

@@ -305,7 +305,7 @@ def chat_html(lines: list[Any]) -> SafeString:
     words = {
         "desk": _esc(_("Sent by the desk through the exchange app")),
         "service": _esc(_("Delivered by this service account")),
-        "flag": _esc(_("Watchlist keyword or contact details")),
+        "flag": _esc(_("Watchlist keyword, contact details or pressure")),
         "via": _("via %(who)s"),
     }
     who: dict[tuple[str, str], str] = {}  # "Buyer", "Desk to the seller": one per kind

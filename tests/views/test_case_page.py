@@ -179,8 +179,9 @@ def test_a_watchlist_hit_and_a_phone_number_are_marked(client, arbitrator):
 
     body = get_page(client, arbitrator, appeal).content.decode()
 
-    assert '<mark class="watch">Telegram</mark>' in body
-    assert '<mark class="watch">+86 138 0013 8000</mark>' in body
+    # The invitation (a chat signal) spans the keyword; the phone says its kind.
+    assert '<mark class="watch" data-kind="messenger">add me on Telegram</mark>' in body
+    assert '<mark class="watch" data-kind="phone">+86 138 0013 8000</mark>' in body
     assert "chat-msg from-seller flagged" in body
 
 
@@ -263,6 +264,20 @@ def test_a_watchlist_hit_inside_hostile_text_is_still_escaped(client, arbitrator
 
     assert f'&lt;b&gt;<mark class="watch">WhatsApp</mark>&lt;/b&gt;{XSS_ESCAPED}' in body
     assert XSS not in body
+
+
+def test_a_phone_number_inside_hostile_text_is_marked_and_escaped(client, arbitrator):
+    appeal = appeal_in("in_review", worker=arbitrator)
+    say(appeal.order, "buyer", f"{XSS}13800138000<i>快点放币</i>", timezone.now())
+
+    body = get_page(client, arbitrator, appeal).content.decode()
+
+    assert (
+        f'{XSS_ESCAPED}<mark class="watch" data-kind="phone">13800138000</mark>'
+        '&lt;i&gt;<mark class="watch" data-kind="pressure">快点放币</mark>&lt;/i&gt;'
+    ) in body
+    assert XSS not in body
+    assert "chat-msg from-buyer flagged" in body
 
 
 # --- who may see it -----------------------------------------------------------------------
