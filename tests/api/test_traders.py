@@ -124,6 +124,7 @@ def test_a_trader_costs_the_same_queries_with_many_rows(
         lifecycle.restriction_add(actor=senior, trader=trader, functions=["p2p"], reason=f"r{i}")
         signal(trader, "ip", f"10.1.0.{i}")
         signal(TraderFactory(), "ip", f"10.1.0.{i}")
+    # Measured 9: the session, user and roles, then the trader and its five reads.
     with django_assert_max_num_queries(10):
         response = client.get(url(trader))
     assert len(response.json()["restrictions"]) == 30
