@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("cases.urls_queue")),
     path("", include("cases.urls_case")),
     path("", include("cases.urls_floor")),
+    path("", include("cases.urls_traders")),
 ]

@@ -27,6 +27,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 
 from cases import lifecycle
 from cases.lifecycle import ProposedAction
@@ -239,6 +240,7 @@ class DemoSeeder:
                     progress(1)
             self._loss_spike()
             self._set_registration_dates()
+            self._plant_restrictions()
 
     def _loss_spike(self) -> None:
         """Recent chargebacks and scams lost on one payment method (cases.demo.losses)."""
@@ -270,6 +272,42 @@ class DemoSeeder:
             Trader.objects.filter(external_id=info.external_id, registered_at__isnull=True).update(
                 registered_at=info.registered_at
             )
+
+    def _plant_restrictions(self) -> None:
+        """The ring's accounts on the trader page: one restricted until a date, one whose
+        restriction was lifted, one proposed by the risk analyst for a team lead, through
+        the lifecycle (audit entries and events included). Now, not at a step's time: an
+        end in the past would be no restriction at all."""
+        from cases import lifecycle
+
+        held, lifted, proposed = (
+            Trader.objects.get(external_id=info.external_id) for info in self.ring[:3]
+        )
+        lifecycle.restriction_add(
+            actor=self.staff["lead"],
+            trader=held,
+            functions=["withdrawal", "p2p"],
+            reason="One device behind three accounts; withdrawals held while compliance "
+            "reviews the KYC documents.",
+            until=timezone.now() + timedelta(days=14),
+        )
+        mistaken = lifecycle.restriction_add(
+            actor=self.staff["senior"],
+            trader=lifted,
+            functions=["login"],
+            reason="Suspected account takeover: logins from a new country.",
+        )
+        lifecycle.restriction_lift(
+            actor=self.staff["lead"],
+            restriction_id=mistaken.pk,
+            reason="The owner confirmed the trip by video call.",
+        )
+        lifecycle.restriction_propose(
+            actor=self.staff["risk"],
+            trader=proposed,
+            functions=["p2p"],
+            reason="Shares a device and an IP with two accounts already restricted.",
+        )
 
     # -- scheduling ----------------------------------------------------------------------
 

@@ -249,13 +249,13 @@ def _announce(
 
 
 def _create(
-    *,
     actor: AbstractBaseUser,
     trader: Trader,
     functions: object,
     reason: object,
     until: datetime | None,
     appeal: Appeal | None,
+    *,
     proposal: bool,
 ) -> AccountRestriction:
     now = timezone.now()
@@ -288,15 +288,7 @@ def restriction_add(
     """A senior or team lead switches off some of a trader's functions, at once."""
     guards.can_restrict(actor).check()
     with transaction.atomic():
-        restriction = _create(
-            actor=actor,
-            trader=trader,
-            functions=functions,
-            reason=reason,
-            until=until,
-            appeal=appeal,
-            proposal=False,
-        )
+        restriction = _create(actor, trader, functions, reason, until, appeal, proposal=False)
         _summary_refresh(restriction.trader, restriction.created_at)
         _announce(restriction, actor=actor, action="account.restricted")
     return restriction
@@ -316,15 +308,7 @@ def restriction_propose(
     are notified; no event goes out (the exchange hears of it when it takes effect)."""
     guards.can_propose_restriction(actor).check()
     with transaction.atomic():
-        restriction = _create(
-            trader=trader,
-            actor=actor,
-            functions=functions,
-            reason=reason,
-            until=until,
-            appeal=appeal,
-            proposal=True,
-        )
+        restriction = _create(actor, trader, functions, reason, until, appeal, proposal=True)
         audit_record(
             actor=actor,
             action="account.restriction_proposed",

@@ -29,6 +29,7 @@ from cases.chat_text import highlight
 from cases.floor.deadlines import Suggestion, missed_deadline_suggestion
 from cases.models import (
     AccountAction,
+    AccountRestriction,
     AccountSignal,
     Appeal,
     AppealStatusChange,
@@ -89,6 +90,8 @@ class PartyFacts:
     history: dict[str, int]
     recent: list[RecentAppeal]
     actions: list[AccountAction]
+    # The party's restrictions in force (cases.lifecycle.accounts: the one record).
+    restrictions: list[AccountRestriction] = field(default_factory=list)
     signals: list[dict[str, Any]] = field(default_factory=list)
     shared_with_counterpart: list[AccountSignal] = field(default_factory=list)
     first_seen: datetime | None = None
@@ -101,6 +104,12 @@ class PartyFacts:
     def restricted_until(self) -> datetime | None:
         until = self.trader.p2p_restricted_until
         return until if until and until > timezone.now() else None
+
+    @property
+    def restricted_functions(self) -> list[str]:
+        """The labels of every function an active restriction switches off, in order."""
+        off = {f for r in self.restrictions for f in r.functions}
+        return [str(label) for value, label in AccountRestriction.Function.choices if value in off]
 
     @property
     def account_since(self) -> datetime | None:
@@ -245,6 +254,11 @@ def parties(appeal: Appeal) -> list[PartyFacts]:
         .select_related("taken_by", "trader")
         .order_by("-created_at", "-id")[:40]
     )
+    restrictions = list(
+        AccountRestriction.objects.filter(
+            AccountRestriction.active_q(), trader_id__in=[buyer.pk, seller.pk]
+        ).order_by("-created_at", "-id")
+    )
     own, linked = shared_signals(traders, sample=LINKED_ACCOUNTS)
     facts = []
     for side, trader, counterpart in (
@@ -261,6 +275,7 @@ def parties(appeal: Appeal) -> list[PartyFacts]:
                 history=history[trader.pk],
                 recent=recent[trader.pk],
                 actions=[a for a in actions if a.trader_id == trader.pk][:10],
+                restrictions=[r for r in restrictions if r.trader_id == trader.pk],
                 signals=[s for s in linked if s["trader_id"] == trader.pk],
                 shared_with_counterpart=[s for s in mine if (s.kind, s.value) in theirs],
                 first_seen=min((s.first_seen_at for s in mine), default=None),

@@ -31,6 +31,8 @@ RECENT_SIGNALS = 20
 LINKED_MAX = 50
 # How many of the trader's appeals the page lists (the newest first).
 APPEALS_MAX = 50
+# How many waiting proposals the team leads' list shows (the oldest first).
+PROPOSALS_MAX = 200
 
 
 def restrictions_of(trader: Trader) -> QuerySet[AccountRestriction]:

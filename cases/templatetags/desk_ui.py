@@ -122,6 +122,8 @@ def desk_nav(context: template.Context) -> dict[str, Any]:
         # The risk analysts' pages (evidence.views) have the dashboards' readers.
         "risk": roles.has(user, roles.VIEW_METRICS),
         "floor": roles.has(user, roles.MANAGE_FLOOR),
+        # Team leads decide proposed restrictions (no count: the bell tells of new ones).
+        "proposals": roles.has(user, roles.DECIDE_RESTRICTION),
         "now": timezone.localtime(),
         "zone": timezone.get_current_timezone_name(),
         # The bell's first count; the badge then polls cases:notifications_count.

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from arbitration.permissions import staff_required
 from cases import notifications, roles
+from cases.models import Notification
 from cases.views.queue import is_partial
 
 # The page shows this many; older read ones stay in the API.
@@ -25,13 +26,21 @@ SHOWN = 100
 STOP_POLLING = 286
 
 
+def _url(n: Notification) -> str:
+    """Where the notification leads: a proposed restriction to the trader's page, anything
+    else to its appeal."""
+    if n.kind == Notification.Kind.RESTRICTION_PROPOSED and n.data.get("trader"):
+        return reverse("cases:trader", kwargs={"external_id": n.data["trader"]})
+    return reverse("cases:case", args=[n.appeal_id]) if n.appeal_id else ""
+
+
 def _items(request: HttpRequest) -> list[dict]:
     rows = list(notifications.inbox(request.user)[:SHOWN])
     return [
         {
             "n": n,
             "text": notifications.render(n),
-            "url": reverse("cases:case", args=[n.appeal_id]) if n.appeal_id else "",
+            "url": _url(n),
         }
         for n in rows
     ]

@@ -137,6 +137,8 @@ def test_a_trader_costs_the_same_queries_with_many_rows(
         lifecycle.restriction_add(actor=senior, trader=trader, functions=["p2p"], reason=f"r{i}")
         signal(trader, "ip", f"10.1.0.{i}")
         signal(TraderFactory(), "ip", f"10.1.0.{i}")
+    # Measured 10: the session, user and roles, then the trader and its six reads (the
+    # sightings and their first-seen times are two).
     with django_assert_max_num_queries(11):
         response = client.get(url(trader))
     assert len(response.json()["restrictions"]) == 30
