@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from cases import lifecycle
 from cases.models import AccountRestriction, AccountSignal, OutboxEvent, Trader
-from tests.factories import OrderFactory, TraderFactory, appeal_in
+from cases.services import signals_ingest
+from tests.factories import OrderFactory, TraderFactory, appeal_in, staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -93,9 +94,12 @@ def test_a_trader_id_with_a_slash_has_a_page(lead):
 def test_the_page_shows_signals_linked_accounts_and_appeals(arbitrator, trader):
     now = timezone.now()
     twin = TraderFactory(external_id="T-TWIN")
+    reporter = staff_user("service_account")
     for who in (trader, twin):
-        AccountSignal.objects.create(
-            trader=who, kind="device", value="dev-9", first_seen_at=now, last_seen_at=now
+        signals_ingest(
+            trader=who,
+            signals=[{"kind": "device", "value": "dev-9", "seen_at": now}],
+            actor=reporter,
         )
     appeal = appeal_in("in_review", worker=arbitrator, order=OrderFactory(seller=trader))
 
