@@ -386,7 +386,8 @@ def test_a_case_shows_the_chat_and_both_parties_vouchers(
     assert page.locator("#chat-log script, #chat-log img").count() == 0
     assert page.evaluate("() => window.__pwned") is None
     # The watchlist word is marked and the message flagged.
-    expect(chat.nth(1).locator("mark.watch")).to_have_text("Telegram")
+    # The watchlist keyword sits inside the messenger invitation, marked as one.
+    expect(chat.nth(1).locator("mark.watch")).to_have_text("Add me on Telegram")
     expect(chat.nth(1)).to_have_class(re.compile(r"\bflagged\b"))
     assert page.locator("#chat-log mark.watch").count() == 1
     screenshot(page, "workspace-case-chat")
